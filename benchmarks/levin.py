@@ -1,0 +1,161 @@
+"""The paper's Table 3 on Levin et al.'s images, from Python: SelfDeblur, SelfDeblur + non-blind
+deconvolution, Known k and the blurry input; PSNR, SSIM, error ratio and seconds per image.
+
+  python benchmarks/levin.py --profile=mini --seeds=0,1     # SPEC §6 subset of 8, 2-core CPU
+  python benchmarks/levin.py --profile=full --images=all    # SPEC sizes, 5000 steps (a GPU's job)
+
+Resumable: each finished image is written to <out_dir>/seed<s>/<image>.json (+ .npz) and is not
+recomputed; tables are rebuilt from those files (<out_dir>/table.md and table.json).
+Scoring (SPEC §5): Levin alignment up to a ±max_shift sub-pixel shift, 15 px border, PSNR/SSIM;
+error ratio = SSD(estimate) / SSD(known-kernel result), both aligned (Levin 2009).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from selfdeblur_jax import fit_batch  # noqa: E402
+from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
+from selfdeblur_jax.data import LEVIN_KERNEL_SIZES, center_crop, levin_true_kernel, read_image  # noqa: E402
+from selfdeblur_jax.evaluation import deconv_sparse, error_ratio, evaluate  # noqa: E402
+from selfdeblur_jax.io import write_bytes, write_json, write_npz  # noqa: E402
+
+MINI_SUBSET = ("im1_kernel1", "im2_kernel2", "im3_kernel3", "im4_kernel4", "im1_kernel5", "im2_kernel6",
+               "im3_kernel7", "im4_kernel8")
+# SPEC §6: the authors' PyTorch code on this CPU at the mini profile (PSNR, SSIM) for seeds 0 and 1.
+MINI_REFERENCE = {
+    "im1_kernel1": ((26.02, 0.7176), (32.12, 0.9097), (27.92, 0.8272)),
+    "im2_kernel2": ((24.29, 0.5838), (23.37, 0.5505), (21.35, 0.4871)),
+    "im3_kernel3": ((27.94, 0.8800), (36.83, 0.9530), (37.12, 0.9548)),
+    "im4_kernel4": ((19.26, 0.5672), (26.99, 0.8240), (25.43, 0.7576)),
+    "im1_kernel5": ((28.54, 0.8247), (32.40, 0.9222), (34.04, 0.9403)),
+    "im2_kernel6": ((25.90, 0.6881), (20.83, 0.3051), (18.55, 0.2092)),
+    "im3_kernel7": ((22.08, 0.7750), (34.04, 0.9314), (34.36, 0.9307)),
+    "im4_kernel8": ((19.17, 0.5308), (26.90, 0.8219), (29.39, 0.8988)),
+    "im1_kernel2": ((25.37, 0.6909), (32.17, 0.9103), None),
+}
+PAPER_FULL = {"SelfDeblur": (33.07, 0.9313, 1.1968), "SelfDeblur+nonblind": (33.32, 0.9438, 1.2509),
+              "Known k": (34.53, 0.9492, None)}
+NONBLIND_WEIGHT = 0.003  # deconv_sparse's prior weight, one value for every image (see RESULTS.md)
+
+
+def profile_config(profile: str):
+  """A profile's config: 'mini' is configs/mini_levin.py (SPEC §6), 'full' is configs/levin.py."""
+  return load_config_file(str(REPO / "configs" / ("mini_levin.py" if profile == "mini" else "levin.py")))
+
+
+def run_batch(names, seed, config, crop, data_dir, out, max_shift):
+  """Fit one batch of images, score every method on each, write one JSON + NPZ per image."""
+  ys, gts, sizes = [], [], []
+  for name in names:
+    i, j = name.split("_")
+    ys.append(center_crop(read_image(data_dir / f"{name}_img.png"), crop))
+    gts.append(center_crop(read_image(data_dir / "gt" / f"{i}.png"), crop))
+    sizes.append(LEVIN_KERNEL_SIZES[int(j.removeprefix("kernel"))])
+  start = time.perf_counter()
+  results = fit_batch(ys, sizes, config=engine_config(config), seeds=seed)
+  seconds = (time.perf_counter() - start) / len(names)
+  for name, y, gt, result in zip(names, ys, gts, results):
+    j = int(name.split("kernel")[1])
+    known = np.clip(np.asarray(deconv_sparse(y, levin_true_kernel(data_dir, j), NONBLIND_WEIGHT)), 0, 1)
+    nonblind = np.clip(np.asarray(deconv_sparse(y, result.kernel, NONBLIND_WEIGHT)), 0, 1)
+    x = np.clip(result.x, 0, 1)
+    row = {"image": name, "seed": seed, "kernel_size": result.kernel_size, "seconds": seconds,
+           "seconds_per_step": seconds / config.num_steps, "final_loss": float(result.loss_history[-1])}
+    for method, estimate in (("SelfDeblur", x), ("SelfDeblur+nonblind", nonblind), ("Known k", known),
+                             ("blurry", y)):
+      score = evaluate(estimate, gt, max_shift)
+      row[method] = {"psnr": float(score.psnr), "ssim": float(score.ssim),
+                     "error_ratio": float(error_ratio(estimate, known, gt, max_shift))}
+    write_npz(out / f"{name}.npz", x=result.x, k=result.kernel, loss_history=result.loss_history,
+              nonblind=nonblind)
+    write_json(out / f"{name}.json", row)
+    print(f"  {name} seed {seed}: SelfDeblur {row['SelfDeblur']['psnr']:.2f} dB / "
+          f"{row['SelfDeblur']['ssim']:.4f}, blurry {row['blurry']['psnr']:.2f}, "
+          f"{seconds:.0f} s", flush=True)
+
+
+def table(out_dir: Path, names, seeds, profile: str) -> tuple[str, dict]:
+  """Markdown + JSON tables from the per-image files present (per seed, then the mean over seeds)."""
+  rows = {(s, n): json.loads((out_dir / f"seed{s}" / f"{n}.json").read_text())
+          for s in seeds for n in names if (out_dir / f"seed{s}" / f"{n}.json").exists()}
+  methods = ("SelfDeblur", "SelfDeblur+nonblind", "Known k", "blurry")
+  lines = [f"Levin, profile {profile}, seeds {', '.join(map(str, seeds))}; PSNR dB / SSIM / error ratio",
+           "", "| image | seed | " + " | ".join(methods) + " | s / image | below blurry |"
+           + (" original (PyTorch, same seed) |" if profile == "mini" else ""),
+           "|---" * (5 + len(methods) + (profile == "mini")) + "|"]
+  summary: dict = {"profile": profile, "seeds": list(seeds), "per_seed": {}, "rows": list(rows.values())}
+  for s in seeds:
+    have = [rows[(s, n)] for n in names if (s, n) in rows]
+    for r in have:
+      ref = MINI_REFERENCE.get(r["image"])
+      ref_cell = ""
+      if profile == "mini":
+        pair = ref[1 + s] if ref and s in (0, 1) and ref[1 + s] else None
+        ref_cell = f" {pair[0]:.2f} / {pair[1]:.4f} |" if pair else " – |"
+      below = r["SelfDeblur"]["psnr"] < r["blurry"]["psnr"]
+      lines.append(f"| {r['image']} | {s} | " + " | ".join(
+          f"{r[m]['psnr']:.2f} / {r[m]['ssim']:.4f} / {r[m]['error_ratio']:.2f}" for m in methods)
+          + f" | {r['seconds']:.0f} | {'yes' if below else 'no'} |" + ref_cell)
+    if have:
+      mean = {m: {k: float(np.mean([r[m][k] for r in have])) for k in ("psnr", "ssim", "error_ratio")}
+              for m in methods}
+      below = sum(r["SelfDeblur"]["psnr"] < r["blurry"]["psnr"] for r in have)
+      refs = [MINI_REFERENCE[r["image"]][1 + s] for r in have
+              if profile == "mini" and s in (0, 1) and r["image"] in MINI_REFERENCE
+              and MINI_REFERENCE[r["image"]][1 + s]]
+      ref_cell = (f" {np.mean([p for p, _ in refs]):.2f} / {np.mean([q for _, q in refs]):.4f} |"
+                  if refs and len(refs) == len(have) else (" – |" if profile == "mini" else ""))
+      lines.append(f"| **mean ({len(have)})** | {s} | " + " | ".join(
+          f"{mean[m]['psnr']:.2f} / {mean[m]['ssim']:.4f} / {mean[m]['error_ratio']:.2f}"
+          for m in methods) + f" | {np.mean([r['seconds'] for r in have]):.0f} | {below} |" + ref_cell)
+      summary["per_seed"][str(s)] = {"mean": mean, "below_blurry": int(below), "count": len(have)}
+  return "\n".join(lines) + "\n", summary
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--profile", choices=("mini", "full"), default="mini")
+  parser.add_argument("--images", default="subset", help="'subset' (SPEC §6), 'all', or names, comma-separated")
+  parser.add_argument("--seeds", default="0")
+  parser.add_argument("--batch_size", type=int, default=0, help="images per XLA program (0: all)")
+  parser.add_argument("--max_shift", type=int, default=None, help="default 5 (mini) or 10 (full)")
+  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
+  parser.add_argument("--out_dir", type=Path, default=None)
+  args = parser.parse_args()
+  if not args.data_dir.is_dir():
+    sys.exit(f"levin.py: error: no Levin data at {args.data_dir}; pass --data_dir")
+  names = (MINI_SUBSET if args.images == "subset" else
+           tuple(f"im{i}_kernel{j}" for i in range(1, 5) for j in range(1, 9)) if args.images == "all"
+           else tuple(args.images.split(",")))
+  seeds = [int(s) for s in args.seeds.split(",")]
+  max_shift = args.max_shift if args.max_shift is not None else (5 if args.profile == "mini" else 10)
+  out_dir = args.out_dir or REPO / "benchmarks" / "results" / f"levin_{args.profile}"
+  config = profile_config(args.profile)
+  crop = int(config.crop)
+  print(f"profile {args.profile}, {len(names)} image(s), seeds {seeds}, device {jax.devices()[0]}")
+  for seed in seeds:
+    out = out_dir / f"seed{seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [n for n in names if not (out / f"{n}.json").exists()]
+    size = args.batch_size or len(todo) or 1
+    for start in range(0, len(todo), size):
+      run_batch(todo[start:start + size], seed, config, crop, args.data_dir, out, max_shift)
+  markdown, summary = table(out_dir, names, seeds, args.profile)
+  write_bytes(out_dir / "table.md", markdown.encode())
+  write_json(out_dir / "table.json", summary)
+  print(markdown)
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,10 @@
+"""The authors' released Levin code (SPEC §3): MSE, then 1 − SSIM from step 1000; no TV; 5000 steps.
+
+  deblur --config=configs/default.py --config.data_dir=PATH --config.kernel_size=21
+"""
+
+from selfdeblur_jax.app_config import get_base_config
+
+
+def get_config():
+  return get_base_config()

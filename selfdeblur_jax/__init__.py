@@ -1,0 +1,9 @@
+"""selfdeblur_jax: SelfDeblur (Ren et al., CVPR 2020) in JAX/Flax, batched with vmap."""
+
+from selfdeblur_jax.api import FitResult, fit_batch, fit_selfdeblur
+from selfdeblur_jax.config import get_default_config, resolve_config
+from selfdeblur_jax.physics import blur, motion_kernel
+
+__all__ = ["FitResult", "blur", "fit_batch", "fit_selfdeblur", "get_default_config", "motion_kernel",
+           "resolve_config"]
+__version__ = "0.1.0"

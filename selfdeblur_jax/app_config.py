@@ -1,0 +1,64 @@
+"""The command line's settings on top of the engine's config: where the images are, their kernel sizes,
+how to prepare them, batching and checkpoints.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from selfdeblur_jax.config import get_default_config
+
+# Top-level keys that belong to the program, not to the engine's `fit_batch`.
+APP_KEYS = ("data_dir", "pattern", "files", "kernel_size", "kernel_rule", "kernel_sizes", "crop",
+            "downscale", "color_mode", "max_batch_size", "checkpoint_every", "figure_steps",
+            "synthetic")
+
+
+def get_base_config() -> ml_collections.ConfigDict:
+  """The engine's default config plus the program's fields: what every configs/*.py starts from."""
+  return add_app_fields(get_default_config())
+
+
+def add_app_fields(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """`config` with the program's fields at their defaults (one directory, one kernel size)."""
+  with config.unlocked():
+    config.data_dir = ""  # a file, a directory or a glob
+    config.pattern = "*"  # within a directory: which files
+    config.files = ()  # within a directory: exactly these files (overrides pattern)
+    config.kernel_size = 0  # one size for every image; 0: use kernel_rule or kernel_sizes
+    config.kernel_rule = ""  # "levin" or "lai": size from the file name (SPEC §4)
+    config.kernel_sizes = ml_collections.ConfigDict()  # per-file mapping, e.g. {"photo": 31}
+    config.crop = 0  # centre crop to crop×crop before deblurring; 0: whole image
+    config.downscale = 1  # integer box-downscale factor applied first (colour photos on a CPU)
+    config.color_mode = "grey"  # "grey", or "ycbcr": deblur Y and keep the original Cb/Cr
+    config.max_batch_size = 8  # problems of one shape per XLA program
+    config.checkpoint_every = 500  # steps; 0: no checkpoints
+    config.figure_steps = 4  # snapshots of x and k in the per-image figure
+    config.synthetic = ml_collections.ConfigDict()  # demo: blur a bundled photo (see configs/demo.py)
+    config.synthetic.enabled = False
+    config.synthetic.size = 0
+    config.synthetic.kernel_size = 0
+    config.synthetic.kernel_seed = 0
+    config.synthetic.noise_sigma = 0.0
+  return config
+
+
+def engine_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """The part of a program config that `fit_batch` takes: everything but APP_KEYS."""
+  engine = get_default_config()
+  with engine.unlocked():
+    for key in engine.keys():
+      engine[key] = config[key]
+  return engine
+
+
+def load_config_file(path: str) -> ml_collections.ConfigDict:
+  """`get_config()` of a config file such as configs/levin.py (what --config=FILE loads)."""
+  import importlib.util
+
+  spec = importlib.util.spec_from_file_location("_selfdeblur_config", path)
+  if spec is None or spec.loader is None:
+    raise FileNotFoundError(path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config()

@@ -1,0 +1,57 @@
+"""Atomic file output: every result is written to a temporary file beside it, then renamed.
+
+A run that is killed part-way therefore leaves each output either complete or absent, never half
+written, and never destroys what an earlier run wrote until the replacement is whole.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import imageio.v3 as iio
+import numpy as np
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+  path = Path(path)
+  fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+  try:
+    with os.fdopen(fd, "wb") as f:
+      f.write(data)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+  except BaseException:
+    Path(tmp).unlink(missing_ok=True)
+    raise
+
+
+def write_png(path: str | os.PathLike, image: np.ndarray) -> None:
+  """A float image in [0, 1] (H×W or H×W×3) as an 8-bit PNG."""
+  pixels = np.round(np.clip(np.asarray(image, np.float64), 0.0, 1.0) * 255.0).astype(np.uint8)
+  write_bytes(path, iio.imwrite("<bytes>", pixels, extension=".png"))
+
+
+def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+  buffer = io.BytesIO()
+  np.savez(buffer, **arrays)
+  write_bytes(path, buffer.getvalue())
+
+
+def write_json(path: str | os.PathLike, data: Any) -> None:
+  write_bytes(path, (json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n").encode())
+
+
+def _jsonable(value: Any) -> Any:
+  if isinstance(value, np.generic):
+    return value.item()
+  if isinstance(value, np.ndarray):
+    return value.tolist()
+  if isinstance(value, Path):
+    return str(value)
+  raise TypeError(f"cannot write {type(value).__name__} to JSON")

@@ -1,0 +1,67 @@
+"""Data terms and the full SelfDeblur objective.
+
+Released code: MSE(k⊛x, y) before `switch_step`, then 1 − SSIM(k⊛x, y). Paper, Eq. (6):
+‖k⊛x − y‖² + λ·TV(x). Here every term is divided by the pixel count of y, so the objective is
+MSE + λ·TV(x)/N — Eq. (6) divided by N, which keeps λ's meaning — and 1 − SSIM is an average too.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from jax import lax
+
+from selfdeblur_jax.physics import blur, total_variation
+
+Array = jax.Array
+
+DATA_TERMS = ("mse_then_ssim", "mse", "ssim")
+
+
+def gaussian_window(size: int = 11, sigma: float = 1.5) -> np.ndarray:
+  """Normalised 2-D Gaussian window (outer product of the 1-D one), as pytorch_ssim builds it."""
+  g = np.exp(-((np.arange(size) - size // 2) ** 2) / (2 * sigma**2))
+  g /= g.sum()
+  return np.outer(g, g).astype(np.float32)
+
+
+def ssim(a: Array, b: Array, window_size: int = 11, sigma: float = 1.5) -> Array:
+  """Mean SSIM of two grey images with a zero-padded Gaussian window (map has the size of a).
+
+  This is the released code's SSIM loss (pytorch_ssim): C1 = 0.01², C2 = 0.03², padding size//2.
+  """
+  window = jnp.asarray(gaussian_window(window_size, sigma), a.dtype)[None, None]
+  pad = window_size // 2
+  stack = jnp.stack([a, b, a * a, b * b, a * b])[:, None]
+  filtered = lax.conv_general_dilated(stack, window, (1, 1), [(pad, pad), (pad, pad)])[:, 0]
+  mu_a, mu_b, e_aa, e_bb, e_ab = filtered
+  var_a, var_b, cov = e_aa - mu_a**2, e_bb - mu_b**2, e_ab - mu_a * mu_b
+  c1, c2 = 0.01**2, 0.03**2
+  ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+  return ssim_map.mean()
+
+
+def mse(a: Array, b: Array) -> Array:
+  return jnp.mean((a - b) ** 2)
+
+
+def data_term(y_hat: Array, y: Array, step: Array, loss_config: ml_collections.ConfigDict) -> Array:
+  """The data term in force at `step` (a traced int): MSE, 1 − SSIM, or MSE until the switch."""
+  kind = loss_config.data_term
+  if kind == "mse":
+    return mse(y_hat, y)
+  one_minus_ssim = 1.0 - ssim(y_hat, y, loss_config.ssim_window, loss_config.ssim_sigma)
+  if kind == "ssim":
+    return one_minus_ssim
+  if kind == "mse_then_ssim":
+    return jnp.where(step < loss_config.switch_step, mse(y_hat, y), one_minus_ssim)
+  raise ValueError(f"unknown loss.data_term {kind!r}; choose one of {DATA_TERMS}")
+
+
+def objective(x: Array, k: Array, y: Array, step: Array, loss_config: ml_collections.ConfigDict,
+              tv_weight: Array) -> Array:
+  """Loss of one problem: data term of blur(x, k) against y, plus λ·TV(x)/N (N = pixels of y)."""
+  loss = data_term(blur(x, k), y, step, loss_config)
+  return loss + tv_weight * total_variation(x) / y.size

@@ -1,0 +1,119 @@
+"""Turn a program config into deblurring problems: which images, prepared how, with which kernel size."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import matplotlib.cbook
+import ml_collections
+import numpy as np
+
+from selfdeblur_jax.color import rgb_to_ycbcr
+from selfdeblur_jax.data import (KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs,
+                                 read_image)
+from selfdeblur_jax.physics import motion_kernel
+from selfdeblur_jax.physics.blur import blur_np
+
+
+@dataclasses.dataclass
+class Item:
+  """One problem: a grey image to deblur, its kernel size, and what is needed to write results."""
+
+  name: str
+  y: np.ndarray  # H×W in [0, 1]: the image to deblur (Y channel in colour mode)
+  kernel_size: int
+  source: str
+  chroma: np.ndarray | None = None  # H×W×2 Cb/Cr kept from the input in colour mode
+  sharp: np.ndarray | None = None  # ground truth, for synthetic problems
+  true_kernel: np.ndarray | None = None
+
+
+def check_kernel_size(size: int, where: str) -> None:
+  if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % 2 == 0:
+    raise ImageError(f"{where}: kernel size {size!r} must be a positive odd integer "
+                     f"(e.g. --config.kernel_size={max(3, size + 1) if isinstance(size, int) else 21})")
+
+
+def kernel_size_for(name: str, config: ml_collections.ConfigDict) -> int:
+  """The kernel size of one file: the per-file mapping, else the single size, else the dataset rule."""
+  if name in config.kernel_sizes:
+    size = config.kernel_sizes[name]
+  elif config.kernel_size:
+    size = config.kernel_size
+  elif config.kernel_rule:
+    if config.kernel_rule not in KERNEL_RULES:
+      raise ImageError(f"kernel_rule {config.kernel_rule!r} is unknown; use one of "
+                       f"{sorted(KERNEL_RULES)} or set --config.kernel_size")
+    size = KERNEL_RULES[config.kernel_rule](name)
+  else:
+    raise ImageError(f"{name}: no kernel size; set --config.kernel_size=K (odd), a kernel_rule or "
+                     "kernel_sizes")
+  check_kernel_size(size, name)
+  return size
+
+
+def synthetic_item(config: ml_collections.ConfigDict) -> Item:
+  """The demo problem: a crop of matplotlib's bundled photo, blurred with a seeded motion kernel."""
+  s = config.synthetic
+  path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+  grey = read_image(path, mode="rgb") @ np.array([0.299, 0.587, 0.114], np.float32)
+  kernel = motion_kernel(s.kernel_size, seed=s.kernel_seed)
+  size = s.size + s.kernel_size - 1
+  top, left = 120, (grey.shape[1] - size) // 2  # the face
+  sharp = grey[top:top + size, left:left + size]
+  y = blur_np(sharp, kernel)
+  if s.noise_sigma:
+    y = y + np.random.default_rng(s.kernel_seed).normal(0, s.noise_sigma, y.shape).astype(np.float32)
+  offset = (s.kernel_size - 1) // 2
+  return Item(name="grace_hopper_blurred", y=np.clip(y, 0, 1).astype(np.float32),
+              kernel_size=config.kernel_size or s.kernel_size, source=str(path),
+              sharp=sharp[offset:offset + s.size, offset:offset + s.size], true_kernel=kernel)
+
+
+def input_paths(config: ml_collections.ConfigDict) -> list[Path]:
+  """The files the config names: data_dir as a file, glob, or directory filtered by files/pattern."""
+  if not config.data_dir:
+    raise ImageError("no input: set --config.data_dir=FILE, DIRECTORY or 'GLOB'")
+  root = Path(config.data_dir)
+  if root.is_dir() and config.files:
+    missing = [f for f in config.files if not (root / f).is_file()]
+    if missing:
+      raise ImageError(f"{root}: missing {', '.join(missing)}; check data_dir")
+    return [root / f for f in config.files]
+  if root.is_dir() and config.pattern not in ("", "*"):
+    return expand_inputs(str(root / config.pattern))
+  return expand_inputs(config.data_dir)
+
+
+def load_item(path: Path, config: ml_collections.ConfigDict) -> Item:
+  """Read and prepare one image file; ImageError names the file and the fix."""
+  name = path.stem
+  size = kernel_size_for(name, config)
+  colour = config.color_mode == "ycbcr"
+  image = read_image(path, mode="rgb" if colour else "grey")
+  image = center_crop(downscale(image, int(config.downscale)), int(config.crop))
+  chroma = None
+  if colour:
+    ycbcr = rgb_to_ycbcr(image)
+    image, chroma = ycbcr[..., 0], ycbcr[..., 1:]
+  if size >= min(image.shape[:2]):
+    raise ImageError(f"{path}: image {image.shape[0]}×{image.shape[1]} is not larger than its "
+                     f"{size}×{size} kernel; use a smaller kernel_size or a larger image")
+  return Item(name=name, y=np.ascontiguousarray(image, np.float32), kernel_size=size,
+              source=str(path), chroma=chroma)
+
+
+def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
+  """All problems of a run, and one error line per file that cannot be used (the rest still run)."""
+  if config.color_mode not in ("grey", "ycbcr"):
+    raise ImageError(f"color_mode {config.color_mode!r} is unknown; use 'grey' or 'ycbcr'")
+  if config.synthetic.enabled:
+    return [synthetic_item(config)], []
+  items, errors = [], []
+  for path in input_paths(config):
+    try:
+      items.append(load_item(path, config))
+    except ImageError as error:
+      errors.append(str(error))
+  return items, errors

@@ -1,0 +1,252 @@
+"""The training loop: state, one jitted train step, and many steps per host call, vmapped over problems.
+
+Everything that belongs to one problem (parameters, BatchNorm statistics, optimiser states, noise
+inputs, PRNG key, loss history) lives in one `TrainState`; a batch of independent problems is the same
+pytree with a leading batch axis, and `jax.vmap(train_step)` runs them as one XLA program.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+from typing import Any, Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+from flax import struct
+from jax import lax
+
+from selfdeblur_jax.losses import objective
+from selfdeblur_jax.models import KernelNet, SkipNet
+from selfdeblur_jax.optim import make_optimizers
+from selfdeblur_jax.physics import latent_shape
+
+Array = jax.Array
+
+# How often each jitted function's Python body ran, i.e. was traced. Tests use it to prove that a
+# whole fit traces `train_step` once.
+TRACE_COUNTS: collections.Counter = collections.Counter()
+
+
+@struct.dataclass
+class TrainState:
+  """Everything one problem's optimisation carries from step to step."""
+
+  step: Array  # int32 scalar: steps taken so far
+  params: dict[str, Any]  # {"x": G_x parameters, "k": G_k parameters}
+  batch_stats: Any  # G_x BatchNorm running statistics (kept for completeness; training mode ignores them)
+  opt_state: dict[str, optax.OptState]  # {"x": ..., "k": ...}
+  key: Array  # PRNG key for the per-step perturbation of z_x
+  z_x: Array  # (1, H+K−1, W+K−1, C): G_x's fixed noise input
+  z_k: Array  # (n_k,): G_k's fixed noise input
+  loss_history: Array  # (num_steps,): loss at each step, filled as steps are taken
+
+
+@struct.dataclass
+class Problem:
+  """The data of one problem: what the optimisation fits but never changes."""
+
+  y: Array  # (H, W) blurry grey image
+  support: Array  # (K_max, K_max) bool: where the kernel may be non-zero
+  tv_weight: Array  # float scalar: λ of Eq. (6)
+
+
+def create_models(config: ml_collections.ConfigDict, support_size: int) -> tuple[SkipNet, KernelNet]:
+  """G_x and G_k as the config describes them; G_k outputs a support_size² kernel."""
+  mx = config.model_x
+  scales = int(mx.num_scales)
+  gx = SkipNet(
+      channels_down=(int(mx.channels),) * scales,
+      channels_up=(int(mx.channels),) * scales,
+      channels_skip=(int(mx.skip_channels),) * scales,
+      out_channels=1,
+      filter_size_down=int(mx.filter_size_down),
+      filter_size_up=int(mx.filter_size_up),
+      filter_size_skip=int(mx.filter_size_skip),
+      upsample_mode=mx.upsample_mode,
+      padding=mx.padding,
+      activation=mx.activation,
+      nonlocal_from_scale=int(mx.nonlocal_from_scale) if mx.use_nonlocal else None,
+      need_sigmoid=True,
+      need_1x1_up=bool(mx.need_1x1_up),
+  )
+  gk = KernelNet(kernel_size=support_size, hidden=tuple(int(h) for h in config.model_k.hidden))
+  return gx, gk
+
+
+def create_train_state(key: Array, image_shape: tuple[int, int], support_size: int,
+                       config: ml_collections.ConfigDict) -> TrainState:
+  """Draw z_x, z_k and both networks' parameters from `key`; empty optimiser states."""
+  gx, gk = create_models(config, support_size)
+  key_zx, key_zk, key_x, key_k, key_noise = jax.random.split(key, 5)
+  height, width = latent_shape(image_shape, support_size)
+  z_x = jax.random.uniform(key_zx, (1, height, width, int(config.model_x.input_depth)))
+  z_x = z_x * config.model_x.input_scale
+  z_k = jax.random.uniform(key_zk, (int(config.model_k.input_dim),)) * config.model_k.input_scale
+  variables_x = gx.init(key_x, z_x)
+  params = {"x": variables_x["params"], "k": gk.init(key_k, z_k)["params"]}
+  optimizers = make_optimizers(config)
+  return TrainState(
+      step=jnp.zeros((), jnp.int32),
+      params=params,
+      batch_stats=variables_x["batch_stats"],
+      opt_state={name: optimizers[name].init(params[name]) for name in optimizers},
+      key=key_noise,
+      z_x=z_x,
+      z_k=z_k,
+      loss_history=jnp.zeros((int(config.num_steps),), jnp.float32),
+  )
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_init(config: ml_collections.FrozenConfigDict, image_shape: tuple[int, int],
+                  support_size: int) -> Callable[[Array], TrainState]:
+  """Jitted keys (B, 2) -> batched initial TrainState; problem b depends on keys[b] only."""
+  return jax.jit(jax.vmap(lambda key: create_train_state(key, image_shape, support_size, config)))
+
+
+def make_generators(config: ml_collections.ConfigDict, support_size: int):
+  """Pure functions G_x(params, batch_stats, z) -> (x (H', W'), new stats) and G_k(params, z, support)."""
+  gx, gk = create_models(config, support_size)
+
+  def generate_x(params_x, batch_stats, z):
+    out, updates = gx.apply({"params": params_x, "batch_stats": batch_stats}, z,
+                            mutable=["batch_stats"])
+    return out[0, :, :, 0], updates["batch_stats"]
+
+  def generate_k(params_k, z_k, support):
+    return gk.apply({"params": params_k}, z_k, support)
+
+  return generate_x, generate_k
+
+
+def make_train_step(config: ml_collections.ConfigDict, support_size: int
+                    ) -> Callable[[TrainState, Problem], tuple[TrainState, dict[str, Array]]]:
+  """Build the pure per-problem `train_step(state, problem) -> (state, metrics)`."""
+  generate_x, generate_k = make_generators(config, support_size)
+  optimizers = make_optimizers(config)
+  alternating = config.optim.mode == "alternating"
+  loss_config = config.loss
+  perturbation = float(config.model_x.input_perturbation)
+
+  def apply_update(name, grads, state_params, opt_state):
+    updates, opt_state = optimizers[name].update(grads, opt_state, state_params)
+    return optax.apply_updates(state_params, updates), opt_state
+
+  def train_step(state: TrainState, problem: Problem) -> tuple[TrainState, dict[str, Array]]:
+    TRACE_COUNTS["train_step"] += 1
+    key, noise_key = jax.random.split(state.key)
+    z = state.z_x + perturbation * jax.random.normal(noise_key, state.z_x.shape)
+
+    def loss_of(params_x, params_k):
+      x, batch_stats = generate_x(params_x, state.batch_stats, z)
+      k = generate_k(params_k, state.z_k, problem.support)
+      return objective(x, k, problem.y, state.step, loss_config, problem.tv_weight), batch_stats
+
+    params, opt_state = dict(state.params), dict(state.opt_state)
+    if alternating:  # Algorithm 1: G_k with x fixed, then G_x with the new k.
+      x_fixed = lax.stop_gradient(generate_x(params["x"], state.batch_stats, z)[0])
+      grads_k = jax.grad(lambda pk: objective(x_fixed, generate_k(pk, state.z_k, problem.support),
+                                              problem.y, state.step, loss_config,
+                                              problem.tv_weight))(params["k"])
+      params["k"], opt_state["k"] = apply_update("k", grads_k, params["k"], opt_state["k"])
+      (loss, batch_stats), grads_x = jax.value_and_grad(
+          lambda px: loss_of(px, params["k"]), has_aux=True)(params["x"])
+      params["x"], opt_state["x"] = apply_update("x", grads_x, params["x"], opt_state["x"])
+    else:  # Algorithm 2 (default): one Adam step on both generators.
+      (loss, batch_stats), grads = jax.value_and_grad(
+          lambda p: loss_of(p["x"], p["k"]), has_aux=True)(params)
+      for name in ("x", "k"):
+        params[name], opt_state[name] = apply_update(name, grads[name], params[name], opt_state[name])
+
+    new_state = state.replace(
+        step=state.step + 1,
+        params=params,
+        batch_stats=batch_stats,
+        opt_state=opt_state,
+        key=key,
+        loss_history=state.loss_history.at[state.step].set(loss),
+    )
+    return new_state, {"loss": loss}
+
+  return train_step
+
+
+def batch_strategy(config: ml_collections.ConfigDict) -> str:
+  """'vmap' or 'map': how a batch of problems shares one XLA program.
+
+  'vmap' batches every operation across problems, which is what fills an accelerator. On the CPU,
+  vmapping convolutions over per-problem weights makes them grouped convolutions that XLA runs about
+  1.7× slower per problem (benchmarks/RESULTS.md), so 'auto' picks 'map' there: the same program loops
+  over the problems inside each step. Both give the same numbers up to float rounding (tested).
+  """
+  strategy = config.batch_strategy
+  if strategy == "auto":
+    return "map" if jax.default_backend() == "cpu" else "vmap"
+  if strategy not in ("vmap", "map"):
+    raise ValueError(f"batch_strategy must be 'auto', 'vmap' or 'map', got {strategy!r}")
+  return strategy
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_runner(config: ml_collections.FrozenConfigDict, support_size: int
+                    ) -> Callable[[TrainState, Problem, int], TrainState]:
+  """Jitted `run_steps(states, problems, n)`: n steps of the batched train step, n not static.
+
+  The step count is a traced value (a `fori_loop` trip count), so chunks of any length reuse one
+  compilation; only a new image shape, batch size or config compiles again.
+  """
+  train_step = make_train_step(config, support_size)
+  if batch_strategy(config) == "vmap":
+    batched_step = lambda states, problems: jax.vmap(train_step)(states, problems)[0]
+  else:
+    batched_step = lambda states, problems: lax.map(lambda sp: train_step(*sp)[0], (states, problems))
+
+  @jax.jit
+  def run_steps(states: TrainState, problems: Problem, num_steps) -> TrainState:
+    TRACE_COUNTS["run_steps"] += 1
+    return lax.fori_loop(0, num_steps, lambda _, s: batched_step(s, problems), states)
+
+  return run_steps
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_outputs(config: ml_collections.FrozenConfigDict, support_size: int):
+  """Jitted (states, problems) -> (x latent (B, H', W'), kernel (B, K, K)), from z_x unperturbed.
+
+  Batched the same way as training (see `batch_strategy`).
+  """
+  generate_x, generate_k = make_generators(config, support_size)
+
+  def outputs(state: TrainState, problem: Problem):
+    x, _ = generate_x(state.params["x"], state.batch_stats, state.z_x)
+    return x, generate_k(state.params["k"], state.z_k, problem.support)
+
+  if batch_strategy(config) == "vmap":
+    return jax.jit(jax.vmap(outputs))
+  return jax.jit(lambda states, problems: lax.map(lambda sp: outputs(*sp), (states, problems)))
+
+
+def train(states: TrainState, problems: Problem, config: ml_collections.ConfigDict,
+          support_size: int, callback: Callable[[int, TrainState], None] | None = None
+          ) -> TrainState:
+  """Run a batch from its current step to `config.num_steps`, `config.chunk_size` steps per host call.
+
+  `callback(step, states)` runs on the host after every chunk (progress, checkpoints); the device
+  runs the chunk without any Python in between.
+  """
+  frozen = ml_collections.FrozenConfigDict(config)
+  run_steps = compiled_runner(frozen, support_size)
+  step = int(jax.device_get(states.step).max())
+  total, chunk = int(config.num_steps), int(config.chunk_size)
+  while step < total:
+    n = min(chunk, total - step)
+    states = run_steps(states, problems, jnp.int32(n))
+    step += n
+    if callback is not None:
+      jax.block_until_ready(states.step)  # so the callback sees (and times) finished work
+      callback(step, states)
+  return states

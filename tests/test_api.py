@@ -1,0 +1,81 @@
+"""Input validation: every bad input raises ValueError with a message that says what and how to fix."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import TINY
+
+from selfdeblur_jax import fit_batch, fit_selfdeblur, get_default_config, resolve_config
+
+GOOD = np.full((16, 16), 0.5, np.float32)
+
+
+@pytest.mark.parametrize("y,message", [
+    (np.zeros((4, 16, 16)), "2-D H×W grey image"),
+    (np.zeros((16, 16, 3)), "Y channel"),
+    (np.zeros(16), "2-D"),
+    (np.where(np.eye(16) > 0, np.nan, 0.5), "non-finite"),
+    (np.full((16, 16), np.inf), "non-finite"),
+    (np.full((16, 16), 255.0), r"values in \[0, 1\].*1/255"),
+    (np.full((16, 16), -0.1), r"values in \[0, 1\]"),
+    (np.array([["a"] * 16] * 16), "numbers"),
+])
+def test_bad_images_raise_value_error(y, message):
+  with pytest.raises(ValueError, match=message):
+    fit_selfdeblur(y, 3, config=TINY)
+
+
+@pytest.mark.parametrize("size,message", [
+    (4, "positive odd integer.*try 5"),
+    (0, "positive odd integer"),
+    (-3, "positive odd integer"),
+    (3.0, "positive odd integer"),
+    (True, "positive odd integer"),
+    ("5", "positive odd integer"),
+    (17, "not smaller than the image"),
+    (21, "not smaller than the image"),
+])
+def test_bad_kernel_sizes_raise_value_error(size, message):
+  with pytest.raises(ValueError, match=message):
+    fit_selfdeblur(GOOD, size, config=TINY)
+
+
+def test_unknown_config_keys_are_named():
+  with pytest.raises(ValueError, match="unknown config key.*num_stepz"):
+    fit_selfdeblur(GOOD, 3, config={"num_stepz": 3})
+  with pytest.raises(ValueError, match="model_x.chanels"):
+    resolve_config({"model_x": {"chanels": 3}})
+
+
+def test_bad_config_values_are_refused():
+  with pytest.raises(ValueError, match="data_term"):
+    resolve_config({"loss": {"data_term": "l1"}})
+  with pytest.raises(ValueError, match="num_steps"):
+    resolve_config({"num_steps": 0})
+  with pytest.raises(ValueError, match="optim.mode"):
+    resolve_config({"optim": {"mode": "sgd"}})
+
+
+def test_config_overrides_merge_into_the_default():
+  config = resolve_config({"num_steps": 7, "optim": {"lr_k": 0.01}})
+  assert config.num_steps == 7 and config.optim.lr_k == 0.01
+  assert config.optim.lr_x == get_default_config().optim.lr_x
+  assert resolve_config(get_default_config()) == get_default_config()
+
+
+def test_batch_arguments_are_checked():
+  with pytest.raises(ValueError, match="empty"):
+    fit_batch([], 3, config=TINY)
+  with pytest.raises(ValueError, match="2 entries for 3 images"):
+    fit_batch([GOOD] * 3, [3, 5], config=TINY)
+  with pytest.raises(ValueError, match="seeds"):
+    fit_batch([GOOD], 3, config=TINY, seeds=[-1])
+  with pytest.raises(ValueError, match="sequence of H×W images"):
+    fit_batch(GOOD, 3, config=TINY)
+  with pytest.raises(ValueError, match="support_size 3 is smaller"):
+    fit_batch([GOOD], 5, config=TINY, support_size=3)
+
+
+def test_accepts_numpy_jax_and_integer_arrays():
+  for y in (GOOD, jnp.asarray(GOOD), np.ones((16, 16), np.uint8)):
+    assert fit_selfdeblur(y, 3, config=TINY).x.shape == (16, 16)

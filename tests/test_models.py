@@ -1,0 +1,100 @@
+"""Generators: SPEC parameter counts, kernel constraints, image range, the loop-safe convolution."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from selfdeblur_jax.models import KernelNet, NonLocalBlock, SkipNet
+from selfdeblur_jax.models.conv import conv2d
+
+
+def count(tree) -> int:
+  return sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(tree))
+
+
+def param_count(module, *inputs) -> int:
+  # eval_shape: shapes only, nothing is computed.
+  return count(jax.eval_shape(module.init, jax.random.PRNGKey(0), *inputs)["params"])
+
+
+@pytest.mark.parametrize("channels,expected", [(128, 2_365_521), (64, 621_873)])
+def test_skip_net_parameter_count_matches_spec(channels, expected):
+  net = SkipNet(channels_down=(channels,) * 5, channels_up=(channels,) * 5, channels_skip=(16,) * 5)
+  assert param_count(net, jnp.zeros((1, 271, 271, 8))) == expected
+
+
+def test_three_nonlocal_blocks_hold_100032_parameters():
+  with_nl = SkipNet()
+  without = SkipNet(nonlocal_from_scale=None)
+  z = jnp.zeros((1, 271, 271, 8))
+  assert param_count(with_nl, z) - param_count(without, z) == 100_032
+  assert param_count(NonLocalBlock(), jnp.zeros((1, 9, 9, 128))) == 33_344
+
+
+@pytest.mark.parametrize("size,expected", [(11, 322_121), (15, 426_225), (17, 490_289), (27, 930_729)])
+def test_kernel_net_parameter_count_matches_spec(size, expected):
+  assert param_count(KernelNet(size), jnp.zeros(200)) == expected
+
+
+@pytest.mark.parametrize("hidden", [(), (1000,), (1000, 1000)])
+@pytest.mark.parametrize("support", [None, 5])
+def test_kernel_is_nonnegative_and_sums_to_one(hidden, support):
+  size = 9
+  net = KernelNet(size, hidden=hidden)
+  z = jax.random.uniform(jax.random.PRNGKey(1), (200,)) * 0.1
+  mask = None
+  if support:
+    mask = np.zeros((size, size), bool)
+    off = (size - support) // 2
+    mask[off:off + support, off:off + support] = True
+  params = net.init(jax.random.PRNGKey(2), z, mask)
+  # Also after a large random perturbation of the weights: the constraint holds by construction.
+  noisy = jax.tree.map(lambda p: p + 3.0 * jax.random.normal(jax.random.PRNGKey(3), p.shape), params)
+  for variables in (params, noisy):
+    k = np.asarray(net.apply(variables, z, mask), np.float64)
+    assert k.shape == (size, size)
+    assert k.min() >= 0.0
+    assert abs(k.sum() - 1.0) <= 1e-6
+    if mask is not None:
+      assert np.all(k[~mask] == 0.0)
+
+
+def test_skip_net_output_is_an_image_in_unit_range():
+  net = SkipNet(channels_down=(8,) * 3, channels_up=(8,) * 3, channels_skip=(4,) * 3)
+  z = jax.random.uniform(jax.random.PRNGKey(0), (1, 37, 41, 8)) * 0.1
+  variables = net.init(jax.random.PRNGKey(1), z)
+  scaled = jax.tree.map(lambda p: p * 50.0, variables["params"])  # push the sigmoid to saturation
+  for params in (variables["params"], scaled):
+    x, _ = net.apply({"params": params, "batch_stats": variables["batch_stats"]}, z,
+                     mutable=["batch_stats"])
+    assert x.shape == (1, 37, 41, 1)
+    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+
+
+def test_batchnorm_uses_each_problems_own_statistics():
+  """vmapped G_x on [a, b] gives the same as G_x on a alone: no statistics shared across problems."""
+  net = SkipNet(channels_down=(8,) * 2, channels_up=(8,) * 2, channels_skip=(4,) * 2,
+                nonlocal_from_scale=None)
+  za = jax.random.uniform(jax.random.PRNGKey(0), (1, 16, 16, 8))
+  zb = 5.0 * jax.random.uniform(jax.random.PRNGKey(1), (1, 16, 16, 8))
+  variables = net.init(jax.random.PRNGKey(2), za)
+  apply = lambda z: net.apply(variables, z, mutable=["batch_stats"])[0]
+  together = jax.vmap(apply)(jnp.stack([za, zb]))
+  np.testing.assert_allclose(together[0], apply(za), atol=1e-6)
+
+
+@pytest.mark.parametrize("height,width,size,stride", [(11, 12, 3, 1), (12, 12, 3, 2), (11, 13, 3, 2),
+                                                      (9, 9, 1, 1), (10, 9, 1, 2)])
+def test_conv2d_and_its_gradient_match_lax(height, width, size, stride):
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.normal(size=(1, height, width, 4)), jnp.float32)
+  w = jnp.asarray(rng.normal(size=(size, size, 4, 5)), jnp.float32)
+  reference = lambda x, w: jax.lax.conv_general_dilated(
+      x, w, (stride, stride), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  y_ref, vjp_ref = jax.vjp(reference, x, w)
+  y, vjp = jax.vjp(lambda x, w: conv2d(x, w, stride), x, w)
+  np.testing.assert_allclose(y, y_ref, atol=1e-5)
+  dy = jnp.asarray(rng.normal(size=y.shape), jnp.float32)
+  for got, want in zip(vjp(dy), vjp_ref(dy)):
+    np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-5)
