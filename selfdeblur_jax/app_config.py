@@ -36,7 +36,9 @@ def add_app_fields(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
     config.figure_steps = 4  # snapshots of x and k in the per-image figure
     config.synthetic = ml_collections.ConfigDict()  # demo: blur a bundled photo (see configs/demo.py)
     config.synthetic.enabled = False
-    config.synthetic.size = 0
+    config.synthetic.size = 0  # crop size of the sharp photo (the blurry image has this size)
+    config.synthetic.top = 0  # crop position in matplotlib's grace_hopper.jpg (600×512)
+    config.synthetic.left = 0
     config.synthetic.kernel_size = 0
     config.synthetic.kernel_seed = 0
     config.synthetic.noise_sigma = 0.0

@@ -11,6 +11,7 @@ could not be used or failed, 2 the run could not start (bad config, input or wor
 from __future__ import annotations
 
 import contextlib
+import logging as pylogging
 import platform
 import sys
 import time
@@ -222,7 +223,9 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
   for message in errors:
     print(f"deblur: error: {message}", file=sys.stderr)
   if not items:
-    raise RunError("no usable image; see the errors above")
+    if errors:  # each already reported on its own line
+      return 2
+    raise RunError("no usable image")
   _check_workdir(workdir)
 
   summary: dict[str, Any] = {
@@ -260,10 +263,11 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
         entry = {"source": item.source, "kernel_size": item.kernel_size, "seed": result.seed,
                  "final_loss": float(result.loss_history[-1]), "batch": index,
                  "outputs": [f"{item.name}{s}" for s in ("_x.png", "_k.png", ".npz", "_progress.png")]}
-        if item.sharp is not None:
-          from selfdeblur_jax.evaluation import psnr
-          entry["psnr_blurry"] = float(psnr(item.y, item.sharp))
-          entry["psnr_deblurred"] = float(psnr(result.x, item.sharp))
+        if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
+          from selfdeblur_jax.evaluation import evaluate
+          border = max(item.y.shape) // 10
+          entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
+          entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)
         summary["images"][item.name] = entry
       summary["batches"].append(record)
       write_json(workdir / "summary.json", summary)
@@ -279,11 +283,17 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
 def main(argv: list[str]) -> None:
   if len(argv) > 1:
     _fail(f"unexpected arguments {' '.join(argv[1:])}; settings go in --config.KEY=VALUE", 2)
-  if _CONFIG.value is None:
-    _fail("no config: pass --config=configs/demo.py (or another file in configs/)", 2)
-  logging.set_verbosity(logging.WARNING if _QUIET.value else logging.INFO)
   try:
-    status = deblur(_CONFIG.value, Path(_WORKDIR.value), _RESUME.value, _QUIET.value)
+    config = _CONFIG.value
+    if config is None:
+      _fail("no config: pass --config=configs/demo.py (or another file in configs/)", 2)
+    config.keys()  # config_flags loads the file lazily: surface its errors here
+  except (OSError, SyntaxError, AttributeError, KeyError, TypeError, ValueError) as error:
+    _fail(f"cannot load --config: {_one_line(error)}", 2)
+  logging.set_verbosity(logging.WARNING if _QUIET.value else logging.INFO)
+  pylogging.getLogger("jax").setLevel(pylogging.WARNING)  # not JAX's backend probing
+  try:
+    status = deblur(config, Path(_WORKDIR.value), _RESUME.value, _QUIET.value)
   except RunError as error:
     _fail(str(error), 2)
   except KeyboardInterrupt:
@@ -291,9 +301,23 @@ def main(argv: list[str]) -> None:
   sys.exit(status)
 
 
+def _one_line(error: BaseException) -> str:
+  text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+  text = str(text).replace("\\n", "\n").replace("\\'", "'")  # config_flags nests reprs
+  return " ".join(part.strip() for part in str(text).splitlines() if part.strip()) or type(error).__name__
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+  """absl's flag parsing, with any error (also from config files and overrides) as one line."""
+  try:
+    return flags.FLAGS(argv)
+  except Exception as error:  # config_flags raises KeyError, AttributeError, ... as well
+    _fail(f"{_one_line(error)} (see --helpfull)", 2)
+
+
 def run() -> None:
   """Console-script entry point."""
-  app.run(main)
+  app.run(main, flags_parser=_parse_flags)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,15 @@ import imageio.v3 as iio
 import numpy as np
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
   path = Path(path)
   fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
   try:
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
     with os.fdopen(fd, "wb") as f:
       f.write(data)
       f.flush()

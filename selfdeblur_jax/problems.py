@@ -60,8 +60,10 @@ def synthetic_item(config: ml_collections.ConfigDict) -> Item:
   grey = read_image(path, mode="rgb") @ np.array([0.299, 0.587, 0.114], np.float32)
   kernel = motion_kernel(s.kernel_size, seed=s.kernel_seed)
   size = s.size + s.kernel_size - 1
-  top, left = 120, (grey.shape[1] - size) // 2  # the face
-  sharp = grey[top:top + size, left:left + size]
+  sharp = grey[s.top:s.top + size, s.left:s.left + size]
+  if sharp.shape != (size, size):
+    raise ImageError(f"synthetic crop at ({s.top}, {s.left}) of size {size} leaves the "
+                     f"{grey.shape[0]}×{grey.shape[1]} photo; move synthetic.top/left")
   y = blur_np(sharp, kernel)
   if s.noise_sigma:
     y = y + np.random.default_rng(s.kernel_seed).normal(0, s.noise_sigma, y.shape).astype(np.float32)
