@@ -67,11 +67,11 @@ def main() -> None:
         f"{PAPER_KNOWN_K['psnr']} / {PAPER_KNOWN_K['ssim']}); blurry {mean['blurry_psnr']:.2f} / "
         f"{mean['blurry_ssim']:.4f}; {total:.0f} s")
   args.out.parent.mkdir(parents=True, exist_ok=True)
-  write_json({"method": "deconv_sparse (Levin et al. 2007 deconvSps)",
-                     "params": {"we": args.we, "cg_iters": args.cg_iters,
-                                "max_shift": args.max_shift},
-                     "mean": mean, "paper": PAPER_KNOWN_K, "total_seconds": total,
-                     "images": rows}, args.out)
+  write_json(args.out, {"method": "deconv_sparse (Levin et al. 2007 deconvSps)",
+                         "params": {"we": args.we, "cg_iters": args.cg_iters,
+                                    "max_shift": args.max_shift},
+                         "mean": mean, "paper": PAPER_KNOWN_K, "total_seconds": total,
+                         "images": rows})
   print(f"wrote {args.out}")
 
 

@@ -85,6 +85,30 @@ def run_batch(names, seed, config, crop, data_dir, out, max_shift):
           f"{seconds:.0f} s", flush=True)
 
 
+def score_workdir(workdir: Path, data_dir: Path, max_shift: int) -> str:
+  """Score the outputs of `bin/deblur` on Levin images (<name>.npz in its workdir) by the same protocol."""
+  summary = json.loads((workdir / "summary.json").read_text())
+  crop = int(summary["config"].get("crop", 0))
+  lines = [f"bin/deblur outputs in {workdir} (crop {crop or 'none'}, max_shift {max_shift}); PSNR dB / SSIM",
+           "", "| image | K | SelfDeblur | SelfDeblur+nonblind | Known k | blurry |", "|---" * 6 + "|"]
+  means = []
+  for name, entry in sorted(summary["images"].items()):
+    stem = name.removesuffix("_img")
+    i, j = stem.split("_")
+    gt = center_crop(read_image(data_dir / "gt" / f"{i}.png"), crop)
+    saved = np.load(workdir / f"{name}.npz")
+    y = saved["y"]
+    known = np.clip(np.asarray(deconv_sparse(y, levin_true_kernel(data_dir, int(j[6:])), NONBLIND_WEIGHT)), 0, 1)
+    nonblind = np.clip(np.asarray(deconv_sparse(y, saved["k"], NONBLIND_WEIGHT)), 0, 1)
+    scores = [evaluate(e, gt, max_shift) for e in (np.clip(saved["x"], 0, 1), nonblind, known, y)]
+    means.append([(s.psnr, s.ssim) for s in scores])
+    lines.append(f"| {stem} | {entry['kernel_size']} | " +
+                 " | ".join(f"{s.psnr:.2f} / {s.ssim:.4f}" for s in scores) + " |")
+  mean = np.mean(np.asarray(means), axis=0)
+  lines.append(f"| **mean ({len(means)})** | | " + " | ".join(f"{p:.2f} / {q:.4f}" for p, q in mean) + " |")
+  return "\n".join(lines) + "\n"
+
+
 def table(out_dir: Path, names, seeds, profile: str) -> tuple[str, dict]:
   """Markdown + JSON tables from the per-image files present (per seed, then the mean over seeds)."""
   rows = {(s, n): json.loads((out_dir / f"seed{s}" / f"{n}.json").read_text())
@@ -132,9 +156,16 @@ def main() -> None:
   parser.add_argument("--max_shift", type=int, default=None, help="default 5 (mini) or 10 (full)")
   parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
   parser.add_argument("--out_dir", type=Path, default=None)
+  parser.add_argument("--score_workdir", type=Path, default=None,
+                      help="score the outputs of a bin/deblur run on Levin images instead of running")
   args = parser.parse_args()
   if not args.data_dir.is_dir():
     sys.exit(f"levin.py: error: no Levin data at {args.data_dir}; pass --data_dir")
+  if args.score_workdir:
+    markdown = score_workdir(args.score_workdir, args.data_dir, args.max_shift or 5)
+    write_bytes(args.score_workdir / "levin_scores.md", markdown.encode())
+    print(markdown)
+    return
   names = (MINI_SUBSET if args.images == "subset" else
            tuple(f"im{i}_kernel{j}" for i in range(1, 5) for j in range(1, 9)) if args.images == "all"
            else tuple(args.images.split(",")))
