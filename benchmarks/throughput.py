@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 from selfdeblur_jax.api import init_batch  # noqa: E402
 from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
 from selfdeblur_jax.io import write_json  # noqa: E402
+from selfdeblur_jax.sharding import num_shards  # noqa: E402
 from selfdeblur_jax.train import batch_strategy, compiled_runner, make_train_step  # noqa: E402
 
 PROFILES = {"mini": ("mini_levin.py", 128), "full": ("levin.py", 255)}
@@ -76,7 +77,7 @@ def measure(profile: str, batch: int, steps: int) -> dict:
   rng = np.random.default_rng(0)
   problems_in = [(rng.random((size, size), np.float32), KERNEL_SIZE, seed) for seed in range(batch)]
   states, problems = init_batch(problems_in, KERNEL_SIZE, config)
-  run_steps = compiled_runner(config, KERNEL_SIZE)
+  run_steps = compiled_runner(config, KERNEL_SIZE, num_shards(batch))
   start = time.perf_counter()
   compiled = run_steps.lower(states, problems, jnp.int32(1)).compile()
   compile_seconds = time.perf_counter() - start

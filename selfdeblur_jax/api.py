@@ -18,7 +18,7 @@ import numpy as np
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.physics import estimate_noise_sigma, kernel_support
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
-from selfdeblur_jax.sharding import shard_batch
+from selfdeblur_jax.sharding import num_shards, shard_batch
 from selfdeblur_jax.train import Problem, TrainState, compiled_init, compiled_outputs, train
 
 ProgressCallback = Callable[[int, TrainState], None]
@@ -59,15 +59,16 @@ def validate_image(y: Any, name: str = "y") -> np.ndarray:
   return array
 
 
-def validate_kernel_size(kernel_size: Any, image_shape: tuple[int, int], name: str = "kernel_size") -> int:
-  """kernel_size as an int, or ValueError unless it is a positive odd integer smaller than the image."""
+def validate_kernel_size(kernel_size: Any, image_shape: tuple[int, int] | None = None,
+                         name: str = "kernel_size") -> int:
+  """kernel_size as an int, or ValueError unless it is a positive odd integer (smaller than the image)."""
   if isinstance(kernel_size, bool) or not isinstance(kernel_size, numbers.Integral):
     raise ValueError(f"{name} must be a positive odd integer, got {kernel_size!r}")
   kernel_size = int(kernel_size)
   if kernel_size < 1 or kernel_size % 2 == 0:
     raise ValueError(f"{name} must be a positive odd integer, got {kernel_size} "
                      f"(try {max(kernel_size + 1, 1) if kernel_size % 2 == 0 else 1})")
-  if kernel_size >= min(image_shape):
+  if image_shape is not None and kernel_size >= min(image_shape):
     raise ValueError(f"{name} {kernel_size} is not smaller than the image ({image_shape[0]}×"
                      f"{image_shape[1]}); use a smaller kernel or a larger image")
   return kernel_size
@@ -119,7 +120,7 @@ def fit_batch(ys: Sequence[Any], kernel_sizes: int | Sequence[int], *,
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
       raise ValueError(f"seeds[{i}] must be a non-negative integer, got {seed!r}")
   if support_size is not None:
-    validate_kernel_size(support_size, (support_size + 1,) * 2, "support_size")
+    validate_kernel_size(support_size, name="support_size")
     if support_size < max(sizes):
       raise ValueError(f"support_size {support_size} is smaller than kernel size {max(sizes)}")
   if max_batch_size is not None and max_batch_size < 1:
@@ -154,7 +155,8 @@ def init_batch(batch: Sequence[tuple[np.ndarray, int, int]], support_size: int,
 def collect_results(states: TrainState, problems: Problem, batch: Sequence[tuple[np.ndarray, int, int]],
                     support_size: int, config: ml_collections.ConfigDict) -> list[FitResult]:
   """Final x and k of each problem, as host arrays cropped to its image and kernel size."""
-  outputs = compiled_outputs(ml_collections.FrozenConfigDict(config), support_size)
+  outputs = compiled_outputs(ml_collections.FrozenConfigDict(config), support_size,
+                             num_shards(len(batch)))
   x_latent, kernels, history = jax.device_get((*outputs(states, problems), states.loss_history))
   return [
       FitResult(x=np.asarray(crop_to_image(x_latent[b], y.shape)),
@@ -182,8 +184,13 @@ def _per_problem(value: Any, count: int, name: str) -> list:
 
 def _batches(images: Sequence[np.ndarray], max_batch_size: int | None) -> list[list[int]]:
   """Indices grouped by image shape (one XLA program per shape), split to at most max_batch_size."""
-  buckets: dict[tuple[int, int], list[int]] = {}
-  for i, image in enumerate(images):
-    buckets.setdefault(image.shape, []).append(i)
+  return group_by_shape([image.shape for image in images], max_batch_size)
+
+
+def group_by_shape(shapes: Sequence[tuple[int, ...]], max_batch_size: int | None) -> list[list[int]]:
+  """Indices of equal shapes together, in input order, each group split to at most max_batch_size."""
+  buckets: dict[tuple[int, ...], list[int]] = {}
+  for i, shape in enumerate(shapes):
+    buckets.setdefault(tuple(shape), []).append(i)
   return [indices[j:j + (max_batch_size or len(indices))]
           for indices in buckets.values() for j in range(0, len(indices), max_batch_size or len(indices))]

@@ -11,6 +11,8 @@ could not be used or failed, 2 the run could not start (bad config, input or wor
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging as pylogging
 import platform
 import sys
@@ -23,16 +25,20 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 from ml_collections import config_flags
+from tqdm import tqdm
 
 from selfdeblur_jax import __version__, checkpoint
-from selfdeblur_jax.api import collect_results, init_batch, validate_kernel_size
+from selfdeblur_jax.api import collect_results, group_by_shape, init_batch, validate_kernel_size
 from selfdeblur_jax.app_config import engine_config
 from selfdeblur_jax.color import ycbcr_to_rgb
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.data import ImageError
+from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.figures import progress_figure
 from selfdeblur_jax.io import write_json, write_npz, write_png
+from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.problems import Item, load_items
+from selfdeblur_jax.sharding import num_shards
 from selfdeblur_jax.train import compiled_outputs, train
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/levin.py.",
@@ -81,11 +87,8 @@ def _check_workdir(workdir: Path) -> None:
 
 def _batches(items: list[Item], max_batch_size: int) -> list[list[Item]]:
   """Items grouped by image shape (one XLA program each), then split to at most max_batch_size."""
-  buckets: dict[tuple[int, int], list[Item]] = {}
-  for item in items:
-    buckets.setdefault(item.y.shape, []).append(item)
-  size = max(int(max_batch_size), 1)
-  return [group[i:i + size] for group in buckets.values() for i in range(0, len(group), size)]
+  groups = group_by_shape([item.y.shape for item in items], max(int(max_batch_size), 1))
+  return [[items[i] for i in group] for group in groups]
 
 
 def _outputs_complete(workdir: Path, item: Item) -> bool:
@@ -108,7 +111,10 @@ class BatchRunner:
     self.items, self.index, self.config, self.workdir = items, index, config, workdir
     self.engine = resolve_config(engine_config(config))
     self.support = max(item.kernel_size for item in items)
-    self.checkpoint_path = workdir / "checkpoints" / f"batch_{index:03d}.msgpack"
+    # Named by the batch's images, so that a resumed run (which skips finished images and may number
+    # its batches differently) finds each batch's own checkpoint.
+    names = "\n".join(item.name for item in items).encode()
+    self.checkpoint_path = workdir / "checkpoints" / f"batch_{hashlib.sha1(names).hexdigest()[:12]}.msgpack"
     self.progress = progress
     self.snapshot_at = _snapshot_steps(self.engine.num_steps, self.engine.chunk_size,
                                        int(config.figure_steps))
@@ -121,7 +127,7 @@ class BatchRunner:
       states, problems = init_batch(batch, self.support, self.engine)
       start_step = 0
       if resume and self.checkpoint_path.exists():
-        states, extra = self._restore(states)
+        states = self._restore(states)
         start_step = int(np.max(states.step))
         logging.info("batch %d: resumed at step %d from %s", self.index, start_step,
                      self.checkpoint_path)
@@ -155,7 +161,7 @@ class BatchRunner:
       raise RunError(f"{self.checkpoint_path} holds another batch; remove it or use a fresh --workdir")
     for name, snaps in extra["snapshots"].items():
       self.snapshots[name] = [(int(s), x, k) for s, x, k in zip(snaps["steps"], snaps["x"], snaps["k"])]
-    return jax.tree.map(jax.numpy.asarray, states), extra
+    return jax.tree.map(jax.numpy.asarray, states)
 
   def _checkpoint_extra(self) -> dict[str, Any]:
     """Host-side state that a resumed run needs too: which images, and the figure's snapshots."""
@@ -171,13 +177,12 @@ class BatchRunner:
     return {"names": {str(i): item.name for i, item in enumerate(self.items)}, "snapshots": snapshots}
 
   def _snapshot(self, step: int, states, problems) -> None:
-    outputs = compiled_outputs(ml_collections.FrozenConfigDict(self.engine), self.support)
+    outputs = compiled_outputs(ml_collections.FrozenConfigDict(self.engine), self.support,
+                               num_shards(len(self.items)))
     x_latent, kernels = jax.device_get(outputs(states, problems))
     for b, item in enumerate(self.items):
-      off = (x_latent.shape[1] - item.y.shape[0]) // 2, (x_latent.shape[2] - item.y.shape[1]) // 2
-      x = x_latent[b, off[0]:off[0] + item.y.shape[0], off[1]:off[1] + item.y.shape[1]]
-      k_off = (self.support - item.kernel_size) // 2
-      k = kernels[b, k_off:k_off + item.kernel_size, k_off:k_off + item.kernel_size]
+      x = crop_to_image(x_latent[b], item.y.shape)
+      k = crop_to_kernel(kernels[b], item.kernel_size)
       self.snapshots[item.name].append((step, np.asarray(x), np.asarray(k)))
 
   def _write(self, item: Item, result) -> None:
@@ -205,11 +210,9 @@ def _versions() -> dict[str, str]:
 
 def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool) -> int:
   """The program; returns the exit status."""
-  from tqdm import tqdm
-
   if config.kernel_size:
     try:
-      validate_kernel_size(config.kernel_size, (config.kernel_size + 1,) * 2, "kernel_size")
+      validate_kernel_size(config.kernel_size, name="kernel_size")
     except ValueError as error:
       raise RunError(f"{error} (--config.kernel_size)") from None
   try:
@@ -238,7 +241,6 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
   if skipped:
     logging.info("resume: %d image(s) already complete: %s", len(skipped), ", ".join(skipped))
   if resume and (workdir / "summary.json").exists():
-    import json
     summary["images"] = {k: v for k, v in json.loads((workdir / "summary.json").read_text())
                          .get("images", {}).items() if k in skipped}
   batches = _batches(todo, config.max_batch_size)
@@ -264,7 +266,6 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
                  "final_loss": float(result.loss_history[-1]), "batch": index,
                  "outputs": [f"{item.name}{s}" for s in ("_x.png", "_k.png", ".npz", "_progress.png")]}
         if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
-          from selfdeblur_jax.evaluation import evaluate
           border = max(item.y.shape) // 10
           entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
           entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)

@@ -9,6 +9,7 @@ import matplotlib.cbook
 import ml_collections
 import numpy as np
 
+from selfdeblur_jax.api import validate_kernel_size
 from selfdeblur_jax.color import rgb_to_ycbcr
 from selfdeblur_jax.data import (KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs,
                                  read_image)
@@ -29,10 +30,12 @@ class Item:
   true_kernel: np.ndarray | None = None
 
 
-def check_kernel_size(size: int, where: str) -> None:
-  if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % 2 == 0:
-    raise ImageError(f"{where}: kernel size {size!r} must be a positive odd integer "
-                     f"(e.g. --config.kernel_size={max(3, size + 1) if isinstance(size, int) else 21})")
+def check_kernel_size(size: object, where: str) -> int:
+  """`size` as an int, or ImageError naming `where` unless it is a positive odd integer."""
+  try:
+    return validate_kernel_size(size, name=f"{where}: kernel size")
+  except ValueError as error:
+    raise ImageError(f"{error} (--config.kernel_size or kernel_sizes)") from None
 
 
 def kernel_size_for(name: str, config: ml_collections.ConfigDict) -> int:
@@ -49,8 +52,7 @@ def kernel_size_for(name: str, config: ml_collections.ConfigDict) -> int:
   else:
     raise ImageError(f"{name}: no kernel size; set --config.kernel_size=K (odd), a kernel_rule or "
                      "kernel_sizes")
-  check_kernel_size(size, name)
-  return size
+  return check_kernel_size(size, name)
 
 
 def synthetic_item(config: ml_collections.ConfigDict) -> Item:

@@ -23,6 +23,7 @@ from selfdeblur_jax.losses import objective
 from selfdeblur_jax.models import KernelNet, SkipNet
 from selfdeblur_jax.optim import make_optimizers
 from selfdeblur_jax.physics import latent_shape
+from selfdeblur_jax.sharding import num_shards, per_device
 
 Array = jax.Array
 
@@ -192,12 +193,13 @@ def batch_strategy(config: ml_collections.ConfigDict) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def compiled_runner(config: ml_collections.FrozenConfigDict, support_size: int
+def compiled_runner(config: ml_collections.FrozenConfigDict, support_size: int, shards: int = 1
                     ) -> Callable[[TrainState, Problem, int], TrainState]:
   """Jitted `run_steps(states, problems, n)`: n steps of the batched train step, n not static.
 
   The step count is a traced value (a `fori_loop` trip count), so chunks of any length reuse one
-  compilation; only a new image shape, batch size or config compiles again.
+  compilation; only a new image shape, batch size or config compiles again. With `shards` > 1 each
+  device runs its slice of the batch (`sharding.per_device`).
   """
   train_step = make_train_step(config, support_size)
   if batch_strategy(config) == "vmap":
@@ -205,16 +207,15 @@ def compiled_runner(config: ml_collections.FrozenConfigDict, support_size: int
   else:
     batched_step = lambda states, problems: lax.map(lambda sp: train_step(*sp)[0], (states, problems))
 
-  @jax.jit
   def run_steps(states: TrainState, problems: Problem, num_steps) -> TrainState:
     TRACE_COUNTS["run_steps"] += 1
     return lax.fori_loop(0, num_steps, lambda _, s: batched_step(s, problems), states)
 
-  return run_steps
+  return jax.jit(per_device(run_steps, shards, num_batched_args=2, num_replicated_args=1))
 
 
 @functools.lru_cache(maxsize=16)
-def compiled_outputs(config: ml_collections.FrozenConfigDict, support_size: int):
+def compiled_outputs(config: ml_collections.FrozenConfigDict, support_size: int, shards: int = 1):
   """Jitted (states, problems) -> (x latent (B, H', W'), kernel (B, K, K)), from z_x unperturbed.
 
   Batched the same way as training (see `batch_strategy`).
@@ -226,8 +227,10 @@ def compiled_outputs(config: ml_collections.FrozenConfigDict, support_size: int)
     return x, generate_k(state.params["k"], state.z_k, problem.support)
 
   if batch_strategy(config) == "vmap":
-    return jax.jit(jax.vmap(outputs))
-  return jax.jit(lambda states, problems: lax.map(lambda sp: outputs(*sp), (states, problems)))
+    batched = jax.vmap(outputs)
+  else:
+    batched = lambda states, problems: lax.map(lambda sp: outputs(*sp), (states, problems))
+  return jax.jit(per_device(batched, shards, num_batched_args=2))
 
 
 def train(states: TrainState, problems: Problem, config: ml_collections.ConfigDict,
@@ -239,7 +242,7 @@ def train(states: TrainState, problems: Problem, config: ml_collections.ConfigDi
   runs the chunk without any Python in between.
   """
   frozen = ml_collections.FrozenConfigDict(config)
-  run_steps = compiled_runner(frozen, support_size)
+  run_steps = compiled_runner(frozen, support_size, num_shards(problems.y.shape[0]))
   step = int(jax.device_get(states.step).max())
   total, chunk = int(config.num_steps), int(config.chunk_size)
   while step < total:

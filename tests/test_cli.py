@@ -167,9 +167,9 @@ def test_resume_after_a_kill_gives_the_uninterrupted_result(inputs, tmp_path):
                               f"--workdir={workdir}"], cwd=REPO,
                              env={**os.environ, "PYTHONPATH": str(REPO)},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  checkpoint = workdir / "checkpoints" / "batch_000.msgpack"
   deadline = time.time() + 240
-  while not checkpoint.exists() and process.poll() is None and time.time() < deadline:
+  while (not list((workdir / "checkpoints").glob("batch_*.msgpack")) and process.poll() is None
+         and time.time() < deadline):
     time.sleep(0.005)
   process.send_signal(signal.SIGKILL)
   process.wait()

@@ -1,9 +1,13 @@
 """The training loop: reproducibility, batching equivalence, one trace per fit, both optimisation modes."""
 
+import os
+import subprocess
+import sys
+
 import jax
 import numpy as np
 import pytest
-from conftest import TINY
+from conftest import REPO, TINY
 
 from selfdeblur_jax import fit_batch, fit_selfdeblur
 from selfdeblur_jax.physics.blur import blur_np
@@ -131,3 +135,27 @@ def test_max_batch_size_splits_a_bucket(small_image):
 
 def test_runs_on_the_default_jax_device():
   assert jax.devices()[0].platform in ("cpu", "gpu", "tpu")
+
+
+def test_batch_is_sharded_over_all_devices(tmp_path):
+  """With 2 (simulated) CPU devices, a batch of 2 is split across both and gives finite results."""
+  script = tmp_path / "sharded.py"
+  script.write_text(
+      "import jax, numpy as np\n"
+      "from selfdeblur_jax import fit_batch\n"
+      "from selfdeblur_jax.sharding import shard_batch\n"
+      "assert jax.device_count() == 2\n"
+      "tree = shard_batch({'a': np.zeros((2, 3))})\n"
+      "assert len(tree['a'].sharding.device_set) == 2\n"
+      "rng = np.random.default_rng(0)\n"
+      "config = {'num_steps': 2, 'chunk_size': 2, 'batch_strategy': 'vmap',\n"
+      "          'model_x': {'channels': 4, 'skip_channels': 2, 'num_scales': 2},\n"
+      "          'model_k': {'hidden': (8,)}}\n"
+      "results = fit_batch([rng.random((12, 12)), rng.random((12, 12))], 3, config=config, seeds=[0, 1])\n"
+      "assert all(np.isfinite(r.loss_history).all() for r in results)\n"
+      "print('ok')\n")
+  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2 "
+         "--xla_backend_optimization_level=0", "PYTHONPATH": str(REPO)}
+  done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
+                        timeout=300)
+  assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
