@@ -88,8 +88,11 @@ def resolve_config(config: Mapping[str, Any] | None,
   if unknown:
     raise ValueError(f"unknown config key(s) {', '.join(sorted(unknown))}; known top-level keys: "
                      f"{', '.join(sorted(resolved.keys()))}")
-  with resolved.unlocked():
-    resolved.update_from_flattened_dict(_flatten(config))
+  try:
+    with resolved.unlocked():
+      resolved.update_from_flattened_dict(_flatten(config))
+  except TypeError as error:  # a value of the wrong type, e.g. a string for num_steps
+    raise ValueError(f"bad config value: {error}") from None
   _check(resolved)
   return resolved
 

@@ -54,6 +54,8 @@ def test_bad_config_values_are_refused():
     resolve_config({"num_steps": 0})
   with pytest.raises(ValueError, match="optim.mode"):
     resolve_config({"optim": {"mode": "sgd"}})
+  with pytest.raises(ValueError, match="num_steps"):
+    resolve_config({"num_steps": "many"})
 
 
 def test_config_overrides_merge_into_the_default():
