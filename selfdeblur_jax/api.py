@@ -128,8 +128,7 @@ def fit_batch(ys: Sequence[Any], kernel_sizes: int | Sequence[int], *,
 
   results: list[FitResult | None] = [None] * count
   for indices in _batches(images, max_batch_size):
-    support = support_size or max(sizes[i] for i in indices)
-    support = support if support % 2 else support + 1
+    support = support_size or max(sizes[i] for i in indices)  # odd: every size was validated
     batch = [(images[i], sizes[i], int(seed_list[i])) for i in indices]
     states, problems = init_batch(batch, support, config)
     states = train(states, problems, config, support, callback)

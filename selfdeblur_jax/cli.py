@@ -20,9 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import flax
 import jax
+import jaxlib
 import ml_collections
 import numpy as np
+import optax
 from absl import app, flags, logging
 from ml_collections import config_flags
 from tqdm import tqdm
@@ -201,11 +204,9 @@ class BatchRunner:
 
 
 def _versions() -> dict[str, str]:
-  import flax
-  import optax
-  return {"selfdeblur_jax": __version__, "jax": jax.__version__, "jaxlib": jax.lib.__version__
-          if hasattr(jax.lib, "__version__") else "", "flax": flax.__version__,
-          "optax": optax.__version__, "numpy": np.__version__, "python": platform.python_version()}
+  return {"selfdeblur_jax": __version__, "jax": jax.__version__, "jaxlib": jaxlib.__version__,
+          "flax": flax.__version__, "optax": optax.__version__, "numpy": np.__version__,
+          "python": platform.python_version()}
 
 
 def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool) -> int:
