@@ -116,8 +116,8 @@ def table(out_dir: Path, names, seeds, profile: str) -> tuple[str, dict]:
   methods = ("SelfDeblur", "SelfDeblur+nonblind", "Known k", "blurry")
   lines = [f"Levin, profile {profile}, seeds {', '.join(map(str, seeds))}; PSNR dB / SSIM / error ratio",
            "", "| image | seed | " + " | ".join(methods) + " | s / image | below blurry |"
-           + (" original (PyTorch, same seed) |" if profile == "mini" else ""),
-           "|---" * (5 + len(methods) + (profile == "mini")) + "|"]
+           + (" original (SPEC §6, its seed of that number) |" if profile == "mini" else ""),
+           "|---" * (4 + len(methods) + (profile == "mini")) + "|"]
   summary: dict = {"profile": profile, "seeds": list(seeds), "per_seed": {}, "rows": list(rows.values())}
   for s in seeds:
     have = [rows[(s, n)] for n in names if (s, n) in rows]
