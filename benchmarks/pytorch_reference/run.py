@@ -16,6 +16,8 @@ The per-step input perturbation comes from the engine's own generator.
 
 Profile: configs/mini_levin.py (SPEC §6); scored with the Levin protocol (max_shift 5). One JSON per run
 in --out_dir (default benchmarks/results/pytorch_reference/), named <engine>_from_<init>_<image>_seed<s>.
+Its `seconds` are the training loop's wall time; with --engine=jax they include XLA's compilation, so
+take our speed from benchmarks/throughput.py.
 """
 
 from __future__ import annotations
