@@ -114,7 +114,8 @@ def param_mapping(torch_gx, torch_gk, config, kernel_size: int, z_x_nhwc: np.nda
   return mapping
 
 
-def _node(tree, path):
+def parent_node(tree, path):
+  """The dict that holds the leaf at `path` (a tuple of keys)."""
   for key in path[:-1]:
     tree = tree[key]
   return tree
@@ -124,7 +125,7 @@ def torch_to_flax(mapping, template_params, dtype=np.float32):
   """Flax parameters (the template's structure) holding the torch nets' current values."""
   params = _plain(jax.tree_util.tree_map(np.asarray, template_params))
   for tree, path, tp, to_flax in mapping:
-    node = _node(params[tree], path)
+    node = parent_node(params[tree], path)
     value = to_flax(tp.detach()).numpy().astype(dtype)
     assert node[path[-1]].shape == value.shape, (tree, path)
     node[path[-1]] = jnp.asarray(value)
@@ -137,7 +138,7 @@ def flax_to_torch(mapping, params) -> None:
   params = _plain(jax.tree_util.tree_map(np.asarray, params))
   with torch.no_grad():
     for tree, path, tp, to_flax in mapping:
-      value = np.array(_node(params[tree], path)[path[-1]], np.float32).ravel()
+      value = np.array(parent_node(params[tree], path)[path[-1]], np.float32).ravel()
       index = to_flax(torch.arange(tp.numel(), dtype=torch.float64).reshape(tp.shape))
       flat = tp.detach().clone().view(-1)
       flat[torch.from_numpy(index.numpy().astype(np.int64).ravel())] = torch.from_numpy(value)

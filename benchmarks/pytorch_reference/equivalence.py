@@ -121,7 +121,7 @@ for kind in ("mse", "ssim"):
   value, grads = our_loss_and_grad(kind)
   rows = []
   for tree, path, tp, layout in mapping:
-    ours = np.asarray(bridge._node(grads[tree], path)[path[-1]])
+    ours = np.asarray(bridge.parent_node(grads[tree], path)[path[-1]])
     theirs = layout(tp.grad.detach()).numpy() if tp.grad is not None else np.zeros_like(ours)
     scale = np.abs(theirs).max()
     relative = np.abs(ours - theirs).max() / scale if scale > 0 else 0.0
