@@ -32,6 +32,10 @@ from selfdeblur_jax.io import write_bytes, write_json, write_npz  # noqa: E402
 
 MINI_SUBSET = ("im1_kernel1", "im2_kernel2", "im3_kernel3", "im4_kernel4", "im1_kernel5", "im2_kernel6",
                "im3_kernel7", "im4_kernel8")
+# SPEC §7: the other diagonal, a held-out set of 8 (same crops, sizes and schedule as §6).
+HOLDOUT = ("im2_kernel1", "im3_kernel2", "im4_kernel3", "im1_kernel4", "im2_kernel5", "im3_kernel6",
+           "im4_kernel7", "im1_kernel8")
+VARIANTS = ("plain", "oversize", "noisy")  # SPEC §6 as is, kernel sizes ×1.5, noise σ = 0.01
 # SPEC §6: the authors' PyTorch code on this CPU at the mini profile (PSNR, SSIM) for seeds 0 and 1.
 MINI_REFERENCE = {
     "im1_kernel1": ((26.02, 0.7176), (32.12, 0.9097), (27.92, 0.8272)),
@@ -52,6 +56,46 @@ NONBLIND_WEIGHT = 0.003  # deconv_sparse's prior weight, one value for every ima
 def profile_config(profile: str):
   """A profile's config: 'mini' is configs/mini_levin.py (SPEC §6), 'full' is configs/levin.py."""
   return load_config_file(str(REPO / "configs" / ("mini_levin.py" if profile == "mini" else "levin.py")))
+
+
+def image_names(spec: str) -> tuple[str, ...]:
+  """'subset' (SPEC §6), 'holdout' (SPEC §7's other diagonal), 'all', or comma-separated names."""
+  if spec == "subset":
+    return MINI_SUBSET
+  if spec == "holdout":
+    return HOLDOUT
+  if spec == "all":
+    return tuple(f"im{i}_kernel{j}" for i in range(1, 5) for j in range(1, 9))
+  return tuple(spec.split(","))
+
+
+def oversize(kernel_size: int) -> int:
+  """SPEC §7: the kernel size × 1.5, rounded up to the next odd integer (17 -> 27, 13 -> 21)."""
+  size = int(np.ceil(1.5 * kernel_size))
+  return size if size % 2 else size + 1
+
+
+def load_problem(name: str, data_dir: Path, crop: int, variant: str = "plain"
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
+  """(blurry y, sharp crop, kernel size) of one Levin image under a SPEC §6/§7 variant.
+
+  'noisy' adds N(0, 0.01²) seeded by the image's index i in the §6 subset (its order), clips to
+  [0, 1] and rounds to 8 bit; 'oversize' asks for oversize(K).
+  """
+  i, j = name.split("_")
+  y = center_crop(read_image(data_dir / f"{name}_img.png"), crop)
+  sharp = center_crop(read_image(data_dir / "gt" / f"{i}.png"), crop)
+  size = LEVIN_KERNEL_SIZES[int(j.removeprefix("kernel"))]
+  if variant == "oversize":
+    size = oversize(size)
+  elif variant == "noisy":
+    if name not in MINI_SUBSET:
+      raise ValueError(f"the noisy variant is defined on SPEC §6's subset only, not {name}")
+    noise = np.random.default_rng(MINI_SUBSET.index(name)).normal(0, 0.01, y.shape)
+    y = (np.round(np.clip(y + noise, 0, 1) * 255) / 255).astype(np.float32)
+  elif variant != "plain":
+    raise ValueError(f"unknown variant {variant!r}; one of {VARIANTS}")
+  return y, sharp, size
 
 
 def run_batch(names, seed, config, crop, data_dir, out, max_shift):
@@ -182,9 +226,7 @@ def main() -> None:
     write_bytes(args.score_workdir / "levin_scores.md", markdown.encode())
     print(markdown)
     return
-  names = (MINI_SUBSET if args.images == "subset" else
-           tuple(f"im{i}_kernel{j}" for i in range(1, 5) for j in range(1, 9)) if args.images == "all"
-           else tuple(args.images.split(",")))
+  names = image_names(args.images)
   seeds = [int(s) for s in args.seeds.split(",")]
   max_shift = args.max_shift if args.max_shift is not None else (5 if args.profile == "mini" else 10)
   out_dir = args.out_dir or REPO / "benchmarks" / "results" / f"levin_{args.profile}"

@@ -12,7 +12,6 @@ kernel size 15 (Levin kernel2) for both. Prints a table and writes JSON (--out).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import resource
 import sys
@@ -21,17 +20,16 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from selfdeblur_jax.api import init_batch  # noqa: E402
 from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
 from selfdeblur_jax.io import write_json  # noqa: E402
 from selfdeblur_jax.sharding import num_shards  # noqa: E402
-from selfdeblur_jax.train import batch_strategy, compiled_runner, make_train_step  # noqa: E402
+from selfdeblur_jax.train import (batch_strategy, compiled_runner, init_batch, make_train_step,  # noqa: E402
+                                  program_config)
 
 PROFILES = {"mini": ("mini_levin.py", 128), "full": ("levin.py", 255)}
 KERNEL_SIZE = 15
@@ -73,7 +71,7 @@ def peak_memory_bytes() -> tuple[float, str]:
 
 def measure(profile: str, batch: int, steps: int) -> dict:
   config_file, size = PROFILES[profile]
-  config = ml_collections.FrozenConfigDict(engine_config(load_config_file(str(REPO / "configs" / config_file))))
+  config = program_config(engine_config(load_config_file(str(REPO / "configs" / config_file))))
   rng = np.random.default_rng(0)
   problems_in = [(rng.random((size, size), np.float32), KERNEL_SIZE, seed) for seed in range(batch)]
   states, problems = init_batch(problems_in, KERNEL_SIZE, config)

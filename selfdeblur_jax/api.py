@@ -1,7 +1,7 @@
 """Public entry points: `fit_selfdeblur` for one blurry image, `fit_batch` for many.
 
-Problems of one image shape run together as one vmapped XLA program; problems with different kernel
-sizes share the batch's largest kernel support K_max, each kernel masked to its own K×K centre.
+Problems of one image shape and kernel size run together as one batched XLA program (vmap, or a
+loop inside the program on the CPU); an image's candidates (config.candidates) are problems too.
 """
 
 from __future__ import annotations
@@ -15,26 +15,45 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+from selfdeblur_jax.candidates import CandidateSearch, Outcome, choose, plan_candidates
 from selfdeblur_jax.config import resolve_config
-from selfdeblur_jax.physics import estimate_noise_sigma, kernel_support
-from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
-from selfdeblur_jax.sharding import num_shards, shard_batch
-from selfdeblur_jax.train import Problem, TrainState, compiled_init, compiled_outputs, train
+from selfdeblur_jax.evaluation.nonblind import deconv_sparse_latent
+from selfdeblur_jax.physics.blur import crop_to_image
+from selfdeblur_jax.train import MAX_SEED, TrainState
 
 ProgressCallback = Callable[[int, TrainState], None]
 
 
 @dataclasses.dataclass
+class Candidate:
+  """One candidate of an image (a restart and/or a kernel size) and how it fared."""
+
+  seed: int
+  restart: int  # its PRNG key is problem_key(seed, restart)
+  kernel_size: int
+  steps: int  # steps it ran: num_steps if it finished, fewer if stopped early or failed
+  status: str  # "finished", "stopped" (early stopping) or "failed" (non-finite loss)
+  score: float  # the no-reference selector's score when last compared (lower is better; NaN: never)
+  final_loss: float  # data term at its last step
+  kernel: np.ndarray  # K×K
+  x: np.ndarray | None = None  # its G_x image, when fit_batch(keep_candidate_images=True)
+
+
+@dataclasses.dataclass
 class FitResult:
-  """What one SelfDeblur fit returns."""
+  """What one SelfDeblur fit returns: the chosen candidate, and all of them."""
 
   x: np.ndarray  # H×W sharp estimate: the centre crop of the latent image, aligned with y
   kernel: np.ndarray  # K×K convolution kernel: blur(x_latent, kernel) ≈ y; ≥ 0, sums to 1
-  loss_history: np.ndarray  # (num_steps,) loss at each step
-  x_latent: np.ndarray  # (H+K_max−1)×(W+K_max−1) full output of G_x
-  kernel_size: int
+  loss_history: np.ndarray  # (num_steps,) loss at each step of the chosen candidate
+  x_latent: np.ndarray  # (H+K−1)×(W+K−1) latent image (support size if larger: see fit_batch)
+  kernel_size: int  # the chosen candidate's kernel size (may exceed the requested one)
   seed: int
   config: ml_collections.ConfigDict
+  requested_kernel_size: int = 0  # the size asked for
+  chosen: int = 0  # index of the winner in `candidates`
+  candidates: list[Candidate] = dataclasses.field(default_factory=list)
+  status: str = "ok"  # "ok", or "failed" when every candidate's loss became non-finite
 
 
 def validate_image(y: Any, name: str = "y") -> np.ndarray:
@@ -75,31 +94,42 @@ def validate_kernel_size(kernel_size: Any, image_shape: tuple[int, int] | None =
 
 
 def fit_selfdeblur(y: Any, kernel_size: int, *, config: Mapping[str, Any] | None = None, seed: int = 0,
-                   callback: ProgressCallback | None = None) -> FitResult:
+                   callback: ProgressCallback | None = None,
+                   keep_candidate_images: bool = False) -> FitResult:
   """Blind deconvolution of one blurry grey image y (H×W in [0, 1]) with a K×K kernel, K odd.
 
   `config` is a ConfigDict (e.g. `configs/levin.py`'s) or a nested dict of overrides of
   `get_default_config()`. `callback(step, state)` runs between chunks of `config.chunk_size` steps.
+  With `config.candidates` (restarts, sizes) several candidates run and one is chosen (`fit_batch`).
   """
-  return fit_batch([y], [kernel_size], config=config, seeds=[seed], callback=callback)[0]
+  y = validate_image(y, "y")
+  kernel_size = validate_kernel_size(kernel_size, y.shape, "kernel_size")
+  return fit_batch([y], [kernel_size], config=config, seeds=[seed], callback=callback,
+                   keep_candidate_images=keep_candidate_images)[0]
 
 
 def fit_batch(ys: Sequence[Any], kernel_sizes: int | Sequence[int], *,
               config: Mapping[str, Any] | None = None, seeds: int | Sequence[int] | None = None,
               callback: ProgressCallback | None = None, max_batch_size: int | None = None,
-              support_size: int | None = None) -> list[FitResult]:
-  """Fit B independent problems; equal-shaped ones run together as one vmapped XLA program.
+              support_size: int | None = None, keep_candidate_images: bool = False) -> list[FitResult]:
+  """Fit B independent problems; equal-shaped ones with equal kernel size run as one XLA program.
+
+  Each image's result depends on the image, its kernel size, its seed and the config only, never on
+  the other images of the call. With `config.candidates` each image runs several candidates (R
+  restarts × candidate sizes), all of them problems of the same batched programs; a no-reference
+  selector picks one (candidates/selection.py) and the result lists them all.
 
   Args:
     ys: B blurry grey images (H×W in [0, 1]; shapes may differ between images).
     kernel_sizes: one odd kernel size for all, or one per image.
     config: ConfigDict or nested dict of overrides of the default config.
-    seeds: one seed for all (default `config.seed`), or one per image. Each problem's noise inputs,
-      initial parameters and perturbations depend on its own seed only.
-    callback: `callback(step, states)` after each chunk of each bucket.
-    max_batch_size: split a bucket into sub-batches of at most this many problems.
-    support_size: run every problem on this kernel support (odd, ≥ each kernel size) instead of the
-      sub-batch's largest kernel size.
+    seeds: one seed for all (default `config.seed`), or one per image, each in [0, 2³² − 1]. Each
+      problem's noise inputs, initial parameters and perturbations depend on its own seed only.
+    callback: `callback(step, states)` after each chunk of each program.
+    max_batch_size: split a program into programs of at most this many problems.
+    support_size: run every problem on this kernel support (odd, ≥ each candidate's size), each
+      kernel masked to its own centred K×K window, instead of its own size.
+    keep_candidate_images: keep every candidate's G_x image in `FitResult.candidates`.
 
   Returns:
     One FitResult per input, in input order.
@@ -115,61 +145,61 @@ def fit_batch(ys: Sequence[Any], kernel_sizes: int | Sequence[int], *,
   sizes = _per_problem(kernel_sizes, count, "kernel_sizes")
   sizes = [validate_kernel_size(k, im.shape, f"kernel_sizes[{i}]")
            for i, (k, im) in enumerate(zip(sizes, images))]
-  seed_list = _per_problem(config.seed if seeds is None else seeds, count, "seeds")
-  for i, seed in enumerate(seed_list):
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-      raise ValueError(f"seeds[{i}] must be a non-negative integer, got {seed!r}")
+  seed_list = [validate_seed(seed, f"seeds[{i}]") for i, seed in
+               enumerate(_per_problem(config.seed if seeds is None else seeds, count, "seeds"))]
+  specs = plan_candidates(sizes, seed_list, config)
+  for spec in specs:
+    if spec.kernel_size != sizes[spec.image]:
+      validate_kernel_size(spec.kernel_size, images[spec.image].shape,
+                           f"candidate size {spec.kernel_size} of ys[{spec.image}] (candidates.size_margins)")
   if support_size is not None:
     validate_kernel_size(support_size, name="support_size")
-    if support_size < max(sizes):
-      raise ValueError(f"support_size {support_size} is smaller than kernel size {max(sizes)}")
+    if support_size < max(spec.kernel_size for spec in specs):
+      raise ValueError(f"support_size {support_size} is smaller than kernel size "
+                       f"{max(spec.kernel_size for spec in specs)}")
   if max_batch_size is not None and max_batch_size < 1:
     raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
 
-  results: list[FitResult | None] = [None] * count
-  for indices in _batches(images, max_batch_size):
-    support = support_size or max(sizes[i] for i in indices)  # odd: every size was validated
-    batch = [(images[i], sizes[i], int(seed_list[i])) for i in indices]
-    states, problems = init_batch(batch, support, config)
-    states = train(states, problems, config, support, callback)
-    for i, result in zip(indices, collect_results(states, problems, batch, support, config)):
-      results[i] = result
-  return results  # type: ignore[return-value]
+  search = CandidateSearch(images, specs, config, support_size, max_batch_size)
+  search.run(None if callback is None else (lambda _, step, states: callback(step, states)))
+  return collect_results(search.outcomes(), images, sizes, config, keep_candidate_images)
 
 
-def init_batch(batch: Sequence[tuple[np.ndarray, int, int]], support_size: int,
-               config: ml_collections.ConfigDict) -> tuple[TrainState, Problem]:
-  """Initial states and problems of equal-shaped (y, kernel_size, seed) triples, batch axis first."""
-  shape = batch[0][0].shape
-  keys = jnp.stack([jax.random.PRNGKey(seed) for _, _, seed in batch])
-  states = compiled_init(ml_collections.FrozenConfigDict(config), tuple(shape), support_size)(keys)
-  problems = Problem(
-      y=jnp.stack([y for y, _, _ in batch]),
-      support=jnp.stack([kernel_support(k, support_size) for _, k, _ in batch]),
-      tv_weight=jnp.asarray([_tv_weight(y, config) for y, _, _ in batch], jnp.float32),
-  )
-  return shard_batch(states), shard_batch(problems)
+def validate_seed(seed: Any, name: str = "seed") -> int:
+  """seed as an int in [0, 2³² − 1] (what PRNGKey keeps), or ValueError."""
+  if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= MAX_SEED:
+    raise ValueError(f"{name} must be an integer in [0, 2**32 - 1], got {seed!r}")
+  return int(seed)
 
 
-def collect_results(states: TrainState, problems: Problem, batch: Sequence[tuple[np.ndarray, int, int]],
-                    support_size: int, config: ml_collections.ConfigDict) -> list[FitResult]:
-  """Final x and k of each problem, as host arrays cropped to its image and kernel size."""
-  outputs = compiled_outputs(ml_collections.FrozenConfigDict(config), support_size,
-                             num_shards(len(batch)))
-  x_latent, kernels, history = jax.device_get((*outputs(states, problems), states.loss_history))
-  return [
-      FitResult(x=np.asarray(crop_to_image(x_latent[b], y.shape)),
-                kernel=np.asarray(crop_to_kernel(kernels[b], k)),
-                loss_history=np.asarray(history[b]), x_latent=np.asarray(x_latent[b]),
-                kernel_size=k, seed=seed, config=config)
-      for b, (y, k, seed) in enumerate(batch)
-  ]
-
-
-def _tv_weight(y: np.ndarray, config: ml_collections.ConfigDict) -> float:
-  if config.loss.tv_weight_from_noise:
-    return float(config.loss.tv_noise_factor) * estimate_noise_sigma(y)
-  return float(config.loss.tv_weight)
+def collect_results(outcomes: Sequence[Outcome], images: Sequence[np.ndarray], sizes: Sequence[int],
+                    config: ml_collections.ConfigDict, keep_candidate_images: bool = False
+                    ) -> list[FitResult]:
+  """One FitResult per image: its chosen candidate (x from G_x, or from a non-blind deconvolution of
+  y with the chosen kernel when `candidates.output == "nonblind"`) and every candidate's record."""
+  results = []
+  for image, (y, size) in enumerate(zip(images, sizes)):
+    indices = [i for i, o in enumerate(outcomes) if o.spec.image == image]
+    winner = choose(outcomes, image)
+    status = "ok" if winner is not None else "failed"
+    if winner is None:  # every candidate failed: report the one that got furthest
+      winner = max(indices, key=lambda i: outcomes[i].steps)
+    best = outcomes[winner]
+    x, x_latent = best.x, best.x_latent
+    if config.candidates.output == "nonblind" and status == "ok":
+      x_latent = np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(best.kernel),
+                                                 float(config.candidates.nonblind_weight)))
+      x = np.asarray(crop_to_image(x_latent, y.shape))
+    candidates = [Candidate(seed=o.spec.seed, restart=o.spec.restart, kernel_size=o.spec.kernel_size,
+                            steps=o.steps, status=o.status, score=o.score,
+                            final_loss=float(o.loss_history[o.steps - 1]) if o.steps else float("nan"),
+                            kernel=o.kernel, x=o.x if keep_candidate_images else None)
+                  for o in (outcomes[i] for i in indices)]
+    results.append(FitResult(x=x, kernel=best.kernel, loss_history=best.loss_history, x_latent=x_latent,
+                             kernel_size=best.spec.kernel_size, seed=best.spec.seed, config=config,
+                             requested_kernel_size=size, chosen=indices.index(winner),
+                             candidates=candidates, status=status))
+  return results
 
 
 def _per_problem(value: Any, count: int, name: str) -> list:
@@ -179,11 +209,6 @@ def _per_problem(value: Any, count: int, name: str) -> list:
   if len(value) != count:
     raise ValueError(f"{name} has {len(value)} entries for {count} images; give one, or one per image")
   return value
-
-
-def _batches(images: Sequence[np.ndarray], max_batch_size: int | None) -> list[list[int]]:
-  """Indices grouped by image shape (one XLA program per shape), split to at most max_batch_size."""
-  return group_by_shape([image.shape for image in images], max_batch_size)
 
 
 def group_by_shape(shapes: Sequence[tuple[int, ...]], max_batch_size: int | None) -> list[list[int]]:

@@ -31,7 +31,8 @@ from ml_collections import config_flags
 from tqdm import tqdm
 
 from selfdeblur_jax import __version__, checkpoint
-from selfdeblur_jax.api import collect_results, group_by_shape, init_batch, validate_kernel_size
+from selfdeblur_jax.api import collect_results, group_by_shape, validate_kernel_size
+from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
 from selfdeblur_jax.app_config import engine_config
 from selfdeblur_jax.color import ycbcr_to_rgb
 from selfdeblur_jax.config import resolve_config
@@ -42,7 +43,7 @@ from selfdeblur_jax.io import write_json, write_npz, write_png
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.problems import Item, load_items
 from selfdeblur_jax.sharding import num_shards
-from selfdeblur_jax.train import compiled_outputs, train
+from selfdeblur_jax.train import compiled_outputs, program_config
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/levin.py.",
                                           lock_config=True)
@@ -99,96 +100,120 @@ def _outputs_complete(workdir: Path, item: Item) -> bool:
              for suffix in ("_x.png", "_k.png", ".npz", "_progress.png"))
 
 
-def _snapshot_steps(num_steps: int, chunk: int, count: int) -> list[int]:
-  """Chunk boundaries closest to `count` evenly spaced steps (where x and k can be looked at)."""
-  boundaries = sorted(set(list(range(chunk, num_steps, chunk)) + [num_steps]))
-  targets = np.linspace(num_steps / max(count, 1), num_steps, max(count, 1))
-  return sorted({min(boundaries, key=lambda b: abs(b - t)) for t in targets})
+def _snapshot_steps(num_steps: int, count: int) -> list[int]:
+  """`count` evenly spaced steps at which x and k are kept for the figure (the first chunk end at or
+  after each is used)."""
+  count = max(int(count), 1)
+  return [int(round(t)) for t in np.linspace(num_steps / count, num_steps, count)]
 
 
 class BatchRunner:
-  """Runs one batch of equal-shaped problems with checkpoints, snapshots and progress."""
+  """Runs one batch of equal-shaped images, each with its candidates, with checkpoints, snapshots and
+  progress."""
 
   def __init__(self, items: list[Item], index: int, config: ml_collections.ConfigDict,
                workdir: Path, progress) -> None:
     self.items, self.index, self.config, self.workdir = items, index, config, workdir
     self.engine = resolve_config(engine_config(config))
-    self.support = max(item.kernel_size for item in items)
+    specs = plan_candidates([item.kernel_size for item in items], [int(self.engine.seed)] * len(items),
+                            self.engine)
+    self.search = CandidateSearch([item.y for item in items], specs, self.engine)
     # Named by the batch's images, so that a resumed run (which skips finished images and may number
     # its batches differently) finds each batch's own checkpoint.
     names = "\n".join(item.name for item in items).encode()
     self.checkpoint_path = workdir / "checkpoints" / f"batch_{hashlib.sha1(names).hexdigest()[:12]}.msgpack"
     self.progress = progress
-    self.snapshot_at = _snapshot_steps(self.engine.num_steps, self.engine.chunk_size,
-                                       int(config.figure_steps))
-    self.snapshots: dict[str, list] = {item.name: [] for item in items}
+    self.snapshot_at = _snapshot_steps(self.engine.num_steps, int(config.figure_steps))
+    # Per candidate: [(step, x, k)], and the last step each group reported (progress, snapshots).
+    self.snapshots: list[list] = [[] for _ in specs]
+    self.group_step = [0] * len(self.search.groups)
 
   def run(self, resume: bool) -> dict[str, Any]:
-    batch = [(item.y, item.kernel_size, int(self.engine.seed)) for item in self.items]
     with _compile_timer() as compile_seconds:
       started = time.perf_counter()
-      states, problems = init_batch(batch, self.support, self.engine)
+      self.search.initialise()
       start_step = 0
       if resume and self.checkpoint_path.exists():
-        states = self._restore(states)
-        start_step = int(np.max(states.step))
+        self._restore()
+        start_step = min(int(np.max(jax.device_get(g.states.step))) for g in self.search.groups)
         logging.info("batch %d: resumed at step %d from %s", self.index, start_step,
                      self.checkpoint_path)
-      self.progress.update(start_step * len(self.items))
-      last = [start_step]
+      self.group_step = [int(np.max(jax.device_get(g.states.step))) for g in self.search.groups]
+      self.progress.update(self._work_done())
+      every = int(self.config.checkpoint_every)
 
-      def on_chunk(step: int, states) -> None:
-        self.progress.update((step - last[0]) * len(self.items))
-        last[0] = step
-        if step in self.snapshot_at:
-          self._snapshot(step, states, problems)
-        every = int(self.config.checkpoint_every)
-        if every and (step // every > (step - self.engine.chunk_size) // every or
-                      step == self.engine.num_steps):
-          checkpoint.save(self.checkpoint_path, states, self._checkpoint_extra())
+      def on_chunk(g: int, step: int, states) -> None:
+        active = int(np.sum(jax.device_get(states.active)))
+        previous, self.group_step[g] = self.group_step[g], step
+        self.progress.update((step - previous) * active)
+        if any(previous < target <= step for target in self.snapshot_at):
+          self._snapshot(g, step, states)
+        if every and (step // every > previous // every or step == self.engine.num_steps):
+          self._save()
 
-      states = train(states, problems, self.engine, self.support, on_chunk)
-      results = collect_results(states, problems, batch, self.support, self.engine)
+      self.search.run(on_chunk, on_stage=self._save)
+      outcomes = self.search.outcomes()
+      results = collect_results(outcomes, [item.y for item in self.items],
+                                [item.kernel_size for item in self.items], self.engine)
       seconds = time.perf_counter() - started
-    for item, result in zip(self.items, results):
-      self._write(item, result)
+    for image, (item, result) in enumerate(zip(self.items, results)):
+      members = [i for i, spec in enumerate(self.search.specs) if spec.image == image]
+      if result.status == "ok":  # a failed image's arrays are not results: nothing is written
+        self._write(item, result, self.snapshots[members[result.chosen]])
     return {"batch": self.index, "images": [item.name for item in self.items],
-            "support_size": self.support, "compile_seconds": round(compile_seconds[0], 3),
+            "programs": [{"support_size": g.support, "problems": len(g.members)}
+                         for g in self.search.groups],
+            "compile_seconds": round(compile_seconds[0], 3),
             "run_seconds": round(seconds - compile_seconds[0], 3), "start_step": start_step,
             "results": results}
 
-  def _restore(self, template):
-    states, extra = checkpoint.restore(self.checkpoint_path, jax.device_get(template))
+  def _work_done(self) -> int:
+    """Candidate·steps already taken (after a resume)."""
+    return sum(int(np.sum(jax.device_get(g.states.step))) for g in self.search.groups)
+
+  def _save(self) -> None:
+    states = [g.states for g in self.search.groups]
+    checkpoint.save(self.checkpoint_path, states, self._checkpoint_extra())
+
+  def _restore(self) -> None:
+    template = [jax.device_get(g.states) for g in self.search.groups]
+    states, extra = checkpoint.restore(self.checkpoint_path, template)
     names = [item.name for item in self.items]
     if list(extra.get("names", {}).values()) != names:
       raise RunError(f"{self.checkpoint_path} holds another batch; remove it or use a fresh --workdir")
-    for name, snaps in extra["snapshots"].items():
-      self.snapshots[name] = [(int(s), x, k) for s, x, k in zip(snaps["steps"], snaps["x"], snaps["k"])]
-    return jax.tree.map(jax.numpy.asarray, states)
+    for group, restored in zip(self.search.groups, states):
+      group.states = jax.tree.map(jax.numpy.asarray, restored)
+    self.search.scores = np.asarray(extra["scores"], np.float64)
+    for i, snaps in extra["snapshots"].items():
+      self.snapshots[int(i)] = [(int(s), x, k) for s, x, k in zip(snaps["steps"], snaps["x"], snaps["k"])]
 
   def _checkpoint_extra(self) -> dict[str, Any]:
-    """Host-side state that a resumed run needs too: which images, and the figure's snapshots."""
+    """Host-side state that a resumed run needs too: which images, scores, the figure's snapshots."""
     snapshots = {}
-    for item in self.items:
-      snaps = self.snapshots[item.name]
-      snapshots[item.name] = {
+    for i, spec in enumerate(self.search.specs):
+      snaps, shape = self.snapshots[i], self.items[spec.image].y.shape
+      snapshots[str(i)] = {
           "steps": np.asarray([s for s, _, _ in snaps], np.int64),
-          "x": np.stack([x for _, x, _ in snaps]) if snaps else np.zeros((0, *item.y.shape), np.float32),
-          "k": np.stack([k for _, _, k in snaps]) if snaps else np.zeros((0, item.kernel_size,
-                                                                          item.kernel_size), np.float32),
+          "x": np.stack([x for _, x, _ in snaps]) if snaps else np.zeros((0, *shape), np.float32),
+          "k": (np.stack([k for _, _, k in snaps]) if snaps
+                else np.zeros((0, spec.kernel_size, spec.kernel_size), np.float32)),
       }
-    return {"names": {str(i): item.name for i, item in enumerate(self.items)}, "snapshots": snapshots}
+    return {"names": {str(i): item.name for i, item in enumerate(self.items)},
+            "scores": np.asarray(self.search.scores), "snapshots": snapshots}
 
-  def _snapshot(self, step: int, states, problems) -> None:
-    outputs = compiled_outputs(ml_collections.FrozenConfigDict(self.engine), self.support,
-                               num_shards(len(self.items)))
-    x_latent, kernels = jax.device_get(outputs(states, problems))
-    for b, item in enumerate(self.items):
-      x = crop_to_image(x_latent[b], item.y.shape)
-      k = crop_to_kernel(kernels[b], item.kernel_size)
-      self.snapshots[item.name].append((step, np.asarray(x), np.asarray(k)))
+  def _snapshot(self, g: int, step: int, states) -> None:
+    group = self.search.groups[g]
+    outputs = compiled_outputs(program_config(self.engine), group.support,
+                               num_shards(len(group.members)))
+    x_latent, kernels, active = jax.device_get((*outputs(states, group.problems), states.active))
+    for b, i in enumerate(group.members):
+      if active[b]:
+        spec = self.search.specs[i]
+        x = crop_to_image(x_latent[b], self.items[spec.image].y.shape)
+        k = crop_to_kernel(kernels[b], spec.kernel_size)
+        self.snapshots[i].append((step, np.asarray(x), np.asarray(k)))
 
-  def _write(self, item: Item, result) -> None:
+  def _write(self, item: Item, result, snapshots) -> None:
     out = self.workdir
     x = result.x
     if item.chroma is not None:
@@ -196,11 +221,12 @@ class BatchRunner:
     else:
       write_png(out / f"{item.name}_x.png", x)
     write_png(out / f"{item.name}_k.png", result.kernel / max(float(result.kernel.max()), 1e-12))
+    candidate_kernels = {f"candidate_k{j}": c.kernel for j, c in enumerate(result.candidates)}
     write_npz(out / f"{item.name}.npz", x=x, k=result.kernel, x_latent=result.x_latent,
-              loss_history=result.loss_history, y=item.y)
+              loss_history=result.loss_history, y=item.y, **candidate_kernels)
     switch = self.engine.loss.switch_step if self.engine.loss.data_term == "mse_then_ssim" else None
-    progress_figure(out / f"{item.name}_progress.png", f"{item.name} (K={item.kernel_size})", item.y,
-                    self.snapshots[item.name], result.loss_history, switch)
+    progress_figure(out / f"{item.name}_progress.png", f"{item.name} (K={result.kernel_size})", item.y,
+                    snapshots, result.loss_history, switch)
 
 
 def _versions() -> dict[str, str]:
@@ -238,22 +264,23 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
       "images": {}, "batches": [], "errors": errors,
   }
   todo = [item for item in items if not (resume and _outputs_complete(workdir, item))]
-  skipped = [item.name for item in items if item not in todo]
+  skipped = [item.name for item in items if not any(item is other for other in todo)]
   if skipped:
     logging.info("resume: %d image(s) already complete: %s", len(skipped), ", ".join(skipped))
   if resume and (workdir / "summary.json").exists():
     summary["images"] = {k: v for k, v in json.loads((workdir / "summary.json").read_text())
                          .get("images", {}).items() if k in skipped}
   batches = _batches(todo, config.max_batch_size)
-  total = sum(len(b) for b in batches) * int(config.num_steps)
   status = 1 if errors else 0
-  with tqdm(total=total, unit="img·step", disable=quiet, dynamic_ncols=True,
-            desc="deblur") as progress:
-    for index, batch in enumerate(batches):
-      logging.info("batch %d: %d image(s) of %d×%d, kernel sizes %s", index, len(batch),
-                   *batch[0].y.shape, [item.kernel_size for item in batch])
+  with tqdm(total=0, unit="step", disable=quiet, dynamic_ncols=True, desc="deblur") as progress:
+    runners = [BatchRunner(batch, index, config, workdir, progress) for index, batch in enumerate(batches)]
+    progress.total = sum(runner.search.planned_work() for runner in runners)  # candidate·steps
+    for index, (batch, runner) in enumerate(zip(batches, runners)):
+      logging.info("batch %d: %d image(s) of %d×%d, kernel sizes %s, %d candidate(s) in %d program(s)",
+                   index, len(batch), *batch[0].y.shape, [item.kernel_size for item in batch],
+                   len(runner.search.specs), len(runner.search.groups))
       try:
-        record = BatchRunner(batch, index, config, workdir, progress).run(resume)
+        record = runner.run(resume)
       except RunError:
         raise
       except Exception as error:  # one batch failing must not lose the others
@@ -263,8 +290,22 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
         status = 1
         continue
       for item, result in zip(batch, record.pop("results")):
-        entry = {"source": item.source, "kernel_size": item.kernel_size, "seed": result.seed,
+        if result.status != "ok":
+          steps = result.candidates[result.chosen].steps
+          message = (f"{item.source}: the loss became non-finite at step {steps} in every candidate; "
+                     "nothing written (check the learning rates and the input)")
+          print(f"deblur: error: {message}", file=sys.stderr)
+          summary["errors"].append(message)
+          status = 1
+          continue
+        entry = {"source": item.source, "kernel_size": result.kernel_size,
+                 "requested_kernel_size": item.kernel_size, "seed": result.seed,
                  "final_loss": float(result.loss_history[-1]), "batch": index,
+                 "chosen": result.chosen,
+                 "candidates": [{"seed": c.seed, "restart": c.restart, "kernel_size": c.kernel_size,
+                                 "steps": c.steps, "status": c.status, "final_loss": c.final_loss,
+                                 "score": None if np.isnan(c.score) else c.score}
+                                for c in result.candidates],
                  "outputs": [f"{item.name}{s}" for s in ("_x.png", "_k.png", ".npz", "_progress.png")]}
         if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
           border = max(item.y.shape) // 10

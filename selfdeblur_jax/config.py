@@ -45,6 +45,7 @@ def get_default_config() -> ml_collections.ConfigDict:
   config.loss.tv_weight = 0.0  # λ of Eq. (6); the paper uses 1e-6 on Levin
   config.loss.tv_weight_from_noise = False  # True: λ = tv_noise_factor · σ̂ per image
   config.loss.tv_noise_factor = 0.1
+  config.loss.kernel_center_weight = 0.0  # > 0: penalise the kernel centroid's offset from the centre
 
   config.optim = ml_collections.ConfigDict()
   config.optim.mode = "joint"  # "joint" (Algorithm 2) or "alternating" (Algorithm 1)
@@ -55,6 +56,16 @@ def get_default_config() -> ml_collections.ConfigDict:
   config.optim.b1 = 0.9
   config.optim.b2 = 0.999
   config.optim.eps = 1e-8
+
+  # Candidates of one image (issue #11): restarts and kernel sizes run as problems of one batched
+  # program; a no-reference selector picks one. The defaults are one plain run.
+  config.candidates = ml_collections.ConfigDict()
+  config.candidates.restarts = 1  # R draws per image: problem_key(seed, r), r = 0..R−1
+  config.candidates.size_margins = (0,)  # each candidate size K + 2m for m here (K: the given size)
+  config.candidates.halving_steps = ()  # at each, keep the better half of each image's candidates
+  config.candidates.selector = "nonblind_l1l2"  # see candidates/selection.py
+  config.candidates.output = "network"  # the winner's x: "network" (G_x) or "nonblind" (deconv. of y)
+  config.candidates.nonblind_weight = 0.003  # prior weight of the non-blind deconvolution
   return config
 
 
@@ -122,3 +133,25 @@ def _check(config: ml_collections.ConfigDict) -> None:
     raise ValueError(f"optim.mode must be 'joint' or 'alternating', got {config.optim.mode!r}")
   if int(config.model_x.num_scales) < 1:
     raise ValueError(f"model_x.num_scales must be >= 1, got {config.model_x.num_scales}")
+  _check_candidates(config)
+
+
+def _check_candidates(config: ml_collections.ConfigDict) -> None:
+  from selfdeblur_jax.candidates.selection import SELECTORS  # noqa: PLC0415 (avoids an import cycle)
+
+  c = config.candidates
+  if int(c.restarts) < 1:
+    raise ValueError(f"candidates.restarts must be >= 1, got {c.restarts}")
+  margins = tuple(c.size_margins)
+  if not margins or any(int(m) < 0 for m in margins) or len(set(margins)) != len(margins):
+    raise ValueError(f"candidates.size_margins must be distinct non-negative integers, got {margins}")
+  steps = tuple(int(s) for s in c.halving_steps)
+  if list(steps) != sorted(set(steps)) or any(not 0 < s < int(config.num_steps) for s in steps):
+    raise ValueError(f"candidates.halving_steps must increase strictly within (0, num_steps="
+                     f"{config.num_steps}), got {tuple(c.halving_steps)}")
+  if c.selector not in SELECTORS:
+    raise ValueError(f"candidates.selector must be one of {sorted(SELECTORS)}, got {c.selector!r}")
+  if c.output not in ("network", "nonblind"):
+    raise ValueError(f"candidates.output must be 'network' or 'nonblind', got {c.output!r}")
+  if not float(c.nonblind_weight) > 0:
+    raise ValueError(f"candidates.nonblind_weight must be > 0, got {c.nonblind_weight}")

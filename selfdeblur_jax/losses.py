@@ -60,8 +60,19 @@ def data_term(y_hat: Array, y: Array, step: Array, loss_config: ml_collections.C
   raise ValueError(f"unknown loss.data_term {kind!r}; choose one of {DATA_TERMS}")
 
 
+def kernel_offset(k: Array) -> Array:
+  """The kernel's centroid minus its support's centre, (dy, dx) in pixels."""
+  size = k.shape[0]
+  coords = jnp.arange(size, dtype=k.dtype) - (size - 1) / 2
+  return jnp.stack([jnp.sum(k.sum(axis=1) * coords), jnp.sum(k.sum(axis=0) * coords)])
+
+
 def objective(x: Array, k: Array, y: Array, step: Array, loss_config: ml_collections.ConfigDict,
               tv_weight: Array) -> Array:
-  """Loss of one problem: data term of blur(x, k) against y, plus λ·TV(x)/N (N = pixels of y)."""
+  """Loss of one problem: data term of blur(x, k) against y, plus λ·TV(x)/N (N = pixels of y), plus
+  `kernel_center_weight`·|centroid offset / K|² when set (keeps the kernel off its support's edges)."""
   loss = data_term(blur(x, k), y, step, loss_config)
-  return loss + tv_weight * total_variation(x) / y.size
+  loss = loss + tv_weight * total_variation(x) / y.size
+  if loss_config.kernel_center_weight:
+    loss = loss + loss_config.kernel_center_weight * jnp.sum((kernel_offset(k) / k.shape[0]) ** 2)
+  return loss

@@ -10,6 +10,7 @@ import ml_collections
 import numpy as np
 
 from selfdeblur_jax.api import validate_kernel_size
+from selfdeblur_jax.candidates import candidate_sizes
 from selfdeblur_jax.color import rgb_to_ycbcr
 from selfdeblur_jax.data import (KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs,
                                  read_image)
@@ -101,9 +102,11 @@ def load_item(path: Path, config: ml_collections.ConfigDict) -> Item:
   if colour:
     ycbcr = rgb_to_ycbcr(image)
     image, chroma = ycbcr[..., 0], ycbcr[..., 1:]
-  if size >= min(image.shape[:2]):
+  largest = max(candidate_sizes(size, config))
+  if largest >= min(image.shape[:2]):
+    what = f"{size}×{size} kernel" + (f" (candidates up to {largest})" if largest != size else "")
     raise ImageError(f"{path}: image {image.shape[0]}×{image.shape[1]} is not larger than its "
-                     f"{size}×{size} kernel; use a smaller kernel_size or a larger image")
+                     f"{what}; use a smaller kernel_size or a larger image")
   return Item(name=name, y=np.ascontiguousarray(image, np.float32), kernel_size=size,
               source=str(path), chroma=chroma)
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import collections
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -22,8 +21,8 @@ from jax import lax
 from selfdeblur_jax.losses import objective
 from selfdeblur_jax.models import KernelNet, SkipNet
 from selfdeblur_jax.optim import make_optimizers
-from selfdeblur_jax.physics import latent_shape
-from selfdeblur_jax.sharding import num_shards, per_device
+from selfdeblur_jax.physics import estimate_noise_sigma, kernel_support, latent_shape
+from selfdeblur_jax.sharding import num_shards, per_device, shard_batch
 
 Array = jax.Array
 
@@ -44,6 +43,7 @@ class TrainState:
   z_x: Array  # (1, H+K−1, W+K−1, C): G_x's fixed noise input
   z_k: Array  # (n_k,): G_k's fixed noise input
   loss_history: Array  # (num_steps,): loss at each step, filled as steps are taken
+  active: Array  # bool scalar: False once stopped (early stopping) or failed (non-finite loss)
 
 
 @struct.dataclass
@@ -99,7 +99,34 @@ def create_train_state(key: Array, image_shape: tuple[int, int], support_size: i
       z_x=z_x,
       z_k=z_k,
       loss_history=jnp.zeros((int(config.num_steps),), jnp.float32),
+      active=jnp.ones((), bool),
   )
+
+
+MAX_SEED = 2**32 - 1
+
+
+def problem_key(seed: int, restart: int = 0) -> Array:
+  """The PRNG key of a problem: `PRNGKey(seed)` for restart 0, an independent fold-in for restart r.
+
+  Restart 0 of seed s is exactly the plain run with seed s; restarts of different seeds are
+  independent draws. Seeds are integers in [0, 2³² − 1] (`PRNGKey` keeps 32 bits of its seed).
+  """
+  key = jax.random.PRNGKey(seed)
+  return key if restart == 0 else jax.random.fold_in(key, restart)
+
+
+# Settings that never reach a compiled program: keys come from init, chunk lengths are traced values,
+# and candidates are planned on the host. Leaving them out of the cache keys lets, e.g., every
+# candidate configuration share one compiled train step.
+_HOST_ONLY_KEYS = ("seed", "chunk_size", "candidates")
+
+
+def program_config(config: ml_collections.ConfigDict) -> ml_collections.FrozenConfigDict:
+  """The part of a config that shapes the compiled programs, frozen (hashable: a cache key)."""
+  if isinstance(config, ml_collections.FrozenConfigDict) and not any(k in config for k in _HOST_ONLY_KEYS):
+    return config
+  return ml_collections.FrozenConfigDict({k: v for k, v in config.items() if k not in _HOST_ONLY_KEYS})
 
 
 @functools.lru_cache(maxsize=16)
@@ -107,6 +134,29 @@ def compiled_init(config: ml_collections.FrozenConfigDict, image_shape: tuple[in
                   support_size: int) -> Callable[[Array], TrainState]:
   """Jitted keys (B, 2) -> batched initial TrainState; problem b depends on keys[b] only."""
   return jax.jit(jax.vmap(lambda key: create_train_state(key, image_shape, support_size, config)))
+
+
+def init_batch(batch: Sequence[tuple], support_size: int,
+               config: ml_collections.ConfigDict) -> tuple[TrainState, Problem]:
+  """Initial states and problems of equal-shaped (y, kernel_size, seed[, restart]) tuples, batch first.
+
+  Problem b's noise inputs and weights come from `problem_key(seed, restart)` alone.
+  """
+  shape = batch[0][0].shape
+  keys = jnp.stack([problem_key(int(spec[2]), int(spec[3]) if len(spec) > 3 else 0) for spec in batch])
+  states = compiled_init(program_config(config), tuple(shape), support_size)(keys)
+  problems = Problem(
+      y=jnp.stack([spec[0] for spec in batch]),
+      support=jnp.stack([kernel_support(spec[1], support_size) for spec in batch]),
+      tv_weight=jnp.asarray([_tv_weight(spec[0], config) for spec in batch], jnp.float32),
+  )
+  return shard_batch(states), shard_batch(problems)
+
+
+def _tv_weight(y, config: ml_collections.ConfigDict) -> float:
+  if config.loss.tv_weight_from_noise:
+    return float(config.loss.tv_noise_factor) * estimate_noise_sigma(y)
+  return float(config.loss.tv_weight)
 
 
 def make_generators(config: ml_collections.ConfigDict, support_size: int):
@@ -171,7 +221,12 @@ def make_train_step(config: ml_collections.ConfigDict, support_size: int
         key=key,
         loss_history=state.loss_history.at[state.step].set(loss),
     )
-    return new_state, {"loss": loss}
+    # Non-finite guard: a problem whose loss is NaN/inf keeps its last finite state and stops
+    # (active=False) at that step; the loss history records the bad value where it happened.
+    finite = jnp.isfinite(loss)
+    kept = jax.tree.map(lambda new, old: jnp.where(finite, new, old), new_state,
+                        state.replace(loss_history=new_state.loss_history))
+    return kept.replace(active=finite), {"loss": loss}
 
   return train_step
 
@@ -202,10 +257,15 @@ def compiled_runner(config: ml_collections.FrozenConfigDict, support_size: int, 
   device runs its slice of the batch (`sharding.per_device`).
   """
   train_step = make_train_step(config, support_size)
+
+  def step_if_active(state: TrainState, problem: Problem) -> TrainState:
+    # Under `map` an inactive problem costs nothing; under `vmap` the cond becomes a select.
+    return lax.cond(state.active, lambda: train_step(state, problem)[0], lambda: state)
+
   if batch_strategy(config) == "vmap":
-    batched_step = lambda states, problems: jax.vmap(train_step)(states, problems)[0]
+    batched_step = jax.vmap(step_if_active)
   else:
-    batched_step = lambda states, problems: lax.map(lambda sp: train_step(*sp)[0], (states, problems))
+    batched_step = lambda states, problems: lax.map(lambda sp: step_if_active(*sp), (states, problems))
 
   def run_steps(states: TrainState, problems: Problem, num_steps) -> TrainState:
     TRACE_COUNTS["run_steps"] += 1
@@ -234,17 +294,18 @@ def compiled_outputs(config: ml_collections.FrozenConfigDict, support_size: int,
 
 
 def train(states: TrainState, problems: Problem, config: ml_collections.ConfigDict,
-          support_size: int, callback: Callable[[int, TrainState], None] | None = None
-          ) -> TrainState:
-  """Run a batch from its current step to `config.num_steps`, `config.chunk_size` steps per host call.
+          support_size: int, callback: Callable[[int, TrainState], None] | None = None,
+          until: int | None = None) -> TrainState:
+  """Run a batch's active problems from their step to `until` (default `config.num_steps`).
 
-  `callback(step, states)` runs on the host after every chunk (progress, checkpoints); the device
-  runs the chunk without any Python in between.
+  Steps go `config.chunk_size` per host call; `callback(step, states)` runs on the host after every
+  chunk (progress, checkpoints); the device runs the chunk without any Python in between.
   """
-  frozen = ml_collections.FrozenConfigDict(config)
-  run_steps = compiled_runner(frozen, support_size, num_shards(problems.y.shape[0]))
-  step = int(jax.device_get(states.step).max())
-  total, chunk = int(config.num_steps), int(config.chunk_size)
+  run_steps = compiled_runner(program_config(config), support_size, num_shards(problems.y.shape[0]))
+  steps, active = jax.device_get((states.step, states.active))
+  step = int(steps[active].max()) if active.any() else int(config.num_steps)
+  total = int(config.num_steps) if until is None else min(int(until), int(config.num_steps))
+  chunk = int(config.chunk_size)
   while step < total:
     n = min(chunk, total - step)
     states = run_steps(states, problems, jnp.int32(n))

@@ -58,7 +58,8 @@ def three_problems(small_image, photo):
 
 @pytest.mark.parametrize("strategy,steps,atol", [("map", 2, 1e-5), ("vmap", 1, 1e-4)])
 def test_batch_with_mixed_kernel_sizes_equals_each_problem_alone(three_problems, strategy, steps, atol):
-  """Three problems of sizes 3, 5, 7 in one program = each alone on the same K_max = 7 support.
+  """Three problems of sizes 3, 5, 7 in one program on a shared K_max = 7 support (`support_size`) =
+  each alone on the same support.
 
   The first loss (a forward pass through the batched program) must agree to 1e-6 relative: that is
   where one problem could leak into another (shared BatchNorm statistics, mixed-up kernels or
@@ -71,7 +72,7 @@ def test_batch_with_mixed_kernel_sizes_equals_each_problem_alone(three_problems,
   """
   ys, sizes, seeds = three_problems
   config = with_overrides(batch_strategy=strategy, num_steps=steps)
-  together = fit_batch(ys, sizes, config=config, seeds=seeds)
+  together = fit_batch(ys, sizes, config=config, seeds=seeds, support_size=7)
   for y, size, seed, batched in zip(ys, sizes, seeds, together):
     alone = fit_batch([y], [size], config=config, seeds=[seed], support_size=7)[0]
     assert batched.kernel.shape == (size, size)

@@ -34,7 +34,6 @@ sys.path[:0] = [str(HERE), str(REPO)]
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-import ml_collections  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -46,6 +45,38 @@ from selfdeblur_jax.evaluation import evaluate  # noqa: E402
 from selfdeblur_jax.io import write_json  # noqa: E402
 from selfdeblur_jax.physics import kernel_support  # noqa: E402
 from selfdeblur_jax.physics.blur import crop_to_image  # noqa: E402
+
+
+# Smooth, low-contrast test photos of our own (issue #11: is a loss there luck or a code difference?):
+# a 144×144 crop of a photo bundled with matplotlib, its contrast scaled about its mean, blurred
+# ('valid') by a seeded 17×17 motion kernel to 128×128, rounded to 8 bit.
+SMOOTH = {
+    "smooth_face": ("grace_hopper.jpg", (250, 200), 0.5, 3),  # chin and cheek of the demo's photo
+    "smooth_dem": ("jacksboro_fault_dem.npz", (192, 128), 0.6, 4),  # a terrain elevation map
+}
+
+
+def smooth_problem(name: str) -> tuple[np.ndarray, np.ndarray, int]:
+  """(blurry y, sharp crop aligned with y, kernel size) of one SMOOTH image."""
+  import matplotlib.cbook  # noqa: PLC0415
+
+  from selfdeblur_jax.physics import motion_kernel  # noqa: PLC0415
+  from selfdeblur_jax.physics.blur import blur_np  # noqa: PLC0415
+
+  file, (top, left), contrast, kernel_seed = SMOOTH[name]
+  path = matplotlib.cbook.get_sample_data(file, asfileobj=False)
+  if file.endswith(".npz"):
+    image = np.load(path)["elevation"].astype(np.float64)
+    image = (image - image.min()) / (image.max() - image.min())
+  else:
+    image = read_image(path, mode="rgb").astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+  size, kernel_size = 144, 17
+  sharp = image[top:top + size, left:left + size]
+  sharp = np.clip(sharp.mean() + contrast * (sharp - sharp.mean()), 0, 1)
+  y = blur_np(sharp.astype(np.float32), motion_kernel(kernel_size, seed=kernel_seed))
+  y = (np.round(np.clip(y, 0, 1) * 255) / 255).astype(np.float32)
+  offset = (kernel_size - 1) // 2
+  return y, sharp[offset:offset + 128, offset:offset + 128], kernel_size
 
 
 def initial_draw(init: str, seed: int, config, shape, kernel_size):
@@ -115,7 +146,7 @@ def train_jax(state, y, config, kernel_size):
   support = jnp.asarray(kernel_support(kernel_size, kernel_size))
   problems = jt.Problem(y=jnp.asarray(y)[None], support=support[None], tv_weight=jnp.zeros((1,), jnp.float32))
   states = jt.train(states, problems, config, kernel_size)
-  x, k = jt.compiled_outputs(ml_collections.FrozenConfigDict(config), kernel_size)(states, problems)
+  x, k = jt.compiled_outputs(jt.program_config(config), kernel_size)(states, problems)
   return np.asarray(x[0]), np.asarray(k[0]), np.asarray(states.loss_history[0])
 
 
@@ -157,7 +188,8 @@ def main() -> None:
                       help="print the table of the runs in --out_dir; run nothing")
   parser.add_argument("--reference_code",
                       help="a checkout of the authors' code (csdwren/SelfDeblur)")
-  parser.add_argument("--image", default="im1_kernel2")
+  parser.add_argument("--image", default="im1_kernel2",
+                      help=f"a Levin image, or one of our smooth test photos: {', '.join(SMOOTH)}")
   parser.add_argument("--seeds", default="0")
   parser.add_argument("--engine", choices=("torch", "jax"), default="torch")
   parser.add_argument("--init", choices=("torch", "jax"), default="torch")
@@ -180,9 +212,12 @@ def main() -> None:
   config, crop = engine_config(profile), int(profile.crop)
   if args.num_steps:
     config.num_steps = args.num_steps
-  y = center_crop(read_image(data / f"{args.image}_img.png"), crop).astype(np.float32)
-  gt = center_crop(read_image(data / "gt" / f"{args.image.split('_')[0]}.png"), crop)
-  kernel_size = levin_kernel_size(args.image)
+  if args.image in SMOOTH:
+    y, gt, kernel_size = smooth_problem(args.image)
+  else:
+    y = center_crop(read_image(data / f"{args.image}_img.png"), crop).astype(np.float32)
+    gt = center_crop(read_image(data / "gt" / f"{args.image.split('_')[0]}.png"), crop)
+    kernel_size = levin_kernel_size(args.image)
   blurry = evaluate(y, gt, 5)
   for seed in (int(s) for s in args.seeds.split(",")):
     gx, gk, z_x, z_k, state = initial_draw(args.init, seed, config, y.shape, kernel_size)

@@ -47,7 +47,6 @@ def _derivatives(x: Array) -> tuple[Array, ...]:
   return dx, dy, dxx, dyy, dxy
 
 
-@functools.partial(jax.jit, static_argnames=("cg_iters", "n_reweight"))
 def deconv_sparse(y: Array, k: Array, we: float = 0.003, *, alpha: float = 0.8,
                   w0: float = 0.1, thr: float = 0.01, cg_iters: int = 200,
                   n_reweight: int = 2) -> Array:
@@ -60,6 +59,18 @@ def deconv_sparse(y: Array, k: Array, we: float = 0.003, *, alpha: float = 0.8,
   cg_iters, n_reweight: CG steps per solve and number of reweighting passes.
   Returns the H×W centre crop of the latent image; values are not clipped.
   """
+  k = jnp.asarray(k, jnp.float32)
+  x = deconv_sparse_latent(y, k, we, alpha=alpha, w0=w0, thr=thr, cg_iters=cg_iters,
+                           n_reweight=n_reweight)
+  top, left = (k.shape[0] - 1) // 2, (k.shape[1] - 1) // 2
+  return x[top:top + y.shape[0], left:left + y.shape[1]]
+
+
+@functools.partial(jax.jit, static_argnames=("cg_iters", "n_reweight"))
+def deconv_sparse_latent(y: Array, k: Array, we: float = 0.003, *, alpha: float = 0.8,
+                         w0: float = 0.1, thr: float = 0.01, cg_iters: int = 200,
+                         n_reweight: int = 2) -> Array:
+  """`deconv_sparse`'s whole (H+Kh−1)×(W+Kw−1) latent image x: convolve2d(x, k, 'valid') ≈ y."""
   y = jnp.asarray(y, jnp.float32)
   k = jnp.asarray(k, jnp.float32)
   (h, w), (kh, kw) = y.shape, k.shape
@@ -90,4 +101,4 @@ def deconv_sparse(y: Array, k: Array, we: float = 0.003, *, alpha: float = 0.8,
   for _ in range(n_reweight):
     x = solve(tuple(c * w0 * jnp.maximum(jnp.abs(d), thr) ** (alpha - 2.0)
                     for c, d in zip(_DERIVATIVE_WEIGHTS, _derivatives(x))))
-  return x[top:top + h, left:left + w]
+  return x

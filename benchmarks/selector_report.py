@@ -1,0 +1,167 @@
+"""Score every no-reference selector on the labelled pool (benchmarks/candidate_pool.py) offline.
+
+For each image and base seed, the candidates are the pool's runs of that seed whose margin and restart
+are in --margins and --restarts. Each selector picks one candidate per set using only y and the
+candidates' (x, k, loss); the ground truth then says how good the pick was: how often it is the best
+candidate, how often within 0.5 dB of it, its worst loss, the mean PSNR of the picks, and how many
+picks end below the blurry input. --halving simulates early stopping from the pool's snapshots.
+
+  python benchmarks/selector_report.py --margins=0,2 --restarts=0
+  python benchmarks/selector_report.py --margins=2 --restarts=0,1,2,3 --halving=300,600
+
+Ground-truth scores of every run are cached in <pool>/<variant>/scores.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from levin import NONBLIND_WEIGHT, load_problem, profile_config  # noqa: E402
+from selfdeblur_jax.candidates.selection import SELECTORS, score_candidates  # noqa: E402
+from selfdeblur_jax.evaluation import deconv_sparse, evaluate  # noqa: E402
+from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
+
+
+def load_runs(pool: Path, variant: str) -> list[dict]:
+  runs = []
+  for path in sorted((pool / variant).glob("*/m*_s*_r*.npz")):
+    d = np.load(path)
+    runs.append({"path": path, "image": str(d["image"]), "margin": int(d["margin"]), "seed": int(d["seed"]),
+                 "restart": int(d["restart"]), "steps": d["steps"].tolist(), "x": d["x"] / 255.0,
+                 "k": d["k"], "loss": d["loss"], "seconds": float(d["seconds_per_run"])})
+  return runs
+
+
+def truth(runs: list[dict], pool: Path, variant: str, data_dir: Path, crop: int) -> dict:
+  """PSNR/SSIM of each run's x (G_x) and of y deconvolved with its k, at every snapshot (cached)."""
+  cache_path = pool / variant / "scores.json"
+  cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+  problems: dict[str, tuple] = {}
+  changed = False
+  for run in runs:
+    key = run["path"].name
+    entry = cache.setdefault(run["image"], {})
+    if key in entry and len(entry[key]["steps"]) == len(run["steps"]):
+      continue
+    if run["image"] not in problems:
+      y, sharp, _ = load_problem(run["image"], data_dir, crop, variant)
+      problems[run["image"]] = (y, sharp)
+      entry["blurry"] = [evaluate(y, sharp, 5).psnr, evaluate(y, sharp, 5).ssim]
+    y, sharp = problems[run["image"]]
+    rows = {"steps": run["steps"], "network": [], "nonblind": []}
+    for x, k in zip(run["x"], run["k"]):
+      s = evaluate(x, sharp, 5)
+      rows["network"].append([s.psnr, s.ssim])
+      nb = np.clip(np.asarray(deconv_sparse(y, k, NONBLIND_WEIGHT)), 0, 1)
+      s = evaluate(nb, sharp, 5)
+      rows["nonblind"].append([s.psnr, s.ssim])
+    entry[key] = rows
+    changed = True
+    print(f"  scored {run['image']}/{key}: final {rows['network'][-1][0]:.2f} dB "
+          f"(nonblind {rows['nonblind'][-1][0]:.2f})", flush=True)
+  if changed:
+    write_json(cache_path, cache)
+  return cache
+
+
+def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int], weight: float):
+  """The pick of `selector` among `cands`, with early stopping at the `halving` steps (from snapshots)."""
+  alive = list(range(len(cands)))
+  total = len(cands)
+  for stage, step in enumerate(halving):
+    keep = max(1, int(np.ceil(total / 2 ** (stage + 1))))
+    if len(alive) <= keep:
+      continue
+    j = cands[0]["steps"].index(step)
+    scores = score_candidates(selector, y, [cands[i]["x"][j] for i in alive],
+                              [cands[i]["k"][j] for i in alive],
+                              [float(cands[i]["loss"][step - 1]) for i in alive], weight)
+    alive = [alive[i] for i in np.argsort(scores, kind="stable")[:keep]]
+  if len(alive) == 1:
+    return alive[0]
+  scores = score_candidates(selector, y, [cands[i]["x"][-1] for i in alive],
+                            [cands[i]["k"][-1] for i in alive],
+                            [float(cands[i]["loss"][-1]) for i in alive], weight)
+  return alive[int(np.argmin(scores))]
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--pool", type=Path, default=REPO / "benchmarks" / "results" / "pool_mini")
+  parser.add_argument("--variant", default="plain")
+  parser.add_argument("--margins", default="0,2")
+  parser.add_argument("--restarts", default="0")
+  parser.add_argument("--seeds", default="", help="base seeds (default: all in the pool)")
+  parser.add_argument("--halving", default="", help="early-stopping steps to simulate, e.g. 300,600")
+  parser.add_argument("--output", choices=("network", "nonblind"), default="network")
+  parser.add_argument("--selectors", default=",".join(SELECTORS))
+  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
+  parser.add_argument("--out", type=Path, default=None, help="write the Markdown report here")
+  args = parser.parse_args()
+  crop = int(profile_config("mini").crop)
+  runs = load_runs(args.pool, args.variant)
+  scores = truth(runs, args.pool, args.variant, args.data_dir, crop)
+  margins = {int(m) for m in args.margins.split(",")}
+  restarts = {int(r) for r in args.restarts.split(",")}
+  seeds = sorted({r["seed"] for r in runs} if not args.seeds else {int(s) for s in args.seeds.split(",")})
+  halving = [int(s) for s in args.halving.split(",") if s]
+  sets = []
+  for image in sorted({r["image"] for r in runs}):
+    for seed in seeds:
+      cands = [r for r in runs if r["image"] == image and r["seed"] == seed and r["margin"] in margins
+               and r["restart"] in restarts]
+      if len(cands) == len(margins) * len(restarts):
+        sets.append((image, seed, cands))
+  lines = [f"Selectors on the pool {args.pool.name}/{args.variant}: margins {sorted(margins)}, restarts "
+           f"{sorted(restarts)}, early stopping at {halving or 'none'}, output {args.output}; "
+           f"{len(sets)} sets (image × base seed) of {len(margins) * len(restarts)} candidates", "",
+           "| selector | picks best | within 0.5 dB | worst loss dB | mean PSNR | below blurry |",
+           "|---|---|---|---|---|---|"]
+  picks: dict[str, list] = {}
+  y_cache = {}
+  for selector in ["oracle", "first"] + args.selectors.split(","):
+    rows = []
+    for image, seed, cands in sets:
+      if image not in y_cache:
+        y_cache[image] = load_problem(image, args.data_dir, crop, args.variant)[0]
+      psnr = [scores[image][c["path"].name][args.output][-1][0] for c in cands]
+      if selector == "oracle":
+        pick = int(np.argmax(psnr))
+      elif selector == "first":
+        pick = 0
+      else:
+        pick = simulate(cands, selector, y_cache[image], halving, NONBLIND_WEIGHT)
+      rows.append((image, seed, psnr[pick], max(psnr), scores[image]["blurry"][0],
+                   cands[pick]["path"].name))
+    picks[selector] = rows
+    got = np.asarray([r[2] for r in rows])
+    best = np.asarray([r[3] for r in rows])
+    blurry = np.asarray([r[4] for r in rows])
+    lines.append(f"| {selector} | {np.sum(got >= best - 1e-9)}/{len(rows)} | {np.sum(got >= best - 0.5)}"
+                 f"/{len(rows)} | {np.max(best - got):.2f} | {np.mean(got):.2f} | {np.sum(got < blurry)} |")
+  lines += ["", "Per set: PSNR of each candidate (" + args.output + "), and the picks", "",
+            "| image | seed | candidates | blurry | " + " | ".join(picks) + " |",
+            "|---" * (4 + len(picks)) + "|"]
+  for n, (image, seed, cands) in enumerate(sets):
+    psnr = [scores[image][c["path"].name][args.output][-1][0] for c in cands]
+    names = [c["path"].stem for c in cands]
+    lines.append(f"| {image} | {seed} | " + ", ".join(f"{a} {p:.2f}" for a, p in zip(names, psnr))
+                 + f" | {scores[image]['blurry'][0]:.2f} | "
+                 + " | ".join(f"{picks[s][n][2]:.2f}" for s in picks) + " |")
+  text = "\n".join(lines) + "\n"
+  print(text)
+  if args.out:
+    write_bytes(args.out, text.encode())
+
+
+if __name__ == "__main__":
+  main()

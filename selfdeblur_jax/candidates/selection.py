@@ -1,0 +1,136 @@
+"""No-reference scores for choosing among candidates of one image: they read the blurry image y and
+each candidate's (x, k, final loss), never a ground truth. Lower is better for every score.
+
+Which score is the default is decided by measurement on a labelled pool of runs
+(benchmarks/selector_report.py, benchmarks/RESULTS.md), not by taste. The scores:
+
+- `loss`: the candidate's final data term (1 − SSIM of k ⊛ x against y): how well it fits y.
+- `nonblind_l1l2`: deconvolve y non-blindly with the candidate's kernel (Levin et al. 2007's sparse
+  prior, `deconv_sparse`) and take the ℓ1/ℓ2 ratio of the result's gradients (Krishnan et al. 2011):
+  blur and ringing make gradients less sparse, so the right kernel gives a low ratio.
+- `nonblind_energy`: the MAP energy of that deconvolution, data term plus the hyper-Laplacian prior,
+  per pixel.
+- `network_l1l2`: the ℓ1/ℓ2 ratio of the gradients of G_x's own image.
+- `agreement`: the kernel's median distance to the other candidates' kernels, each pair compared up
+  to a shift by normalised cross-correlation: the medoid is a kernel several restarts found.
+- `border_mass`: the kernel's mass on the outer ring of its support (a kernel pushed into a corner).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import jax.numpy as jnp
+import numpy as np
+
+from selfdeblur_jax.evaluation.nonblind import _DERIVATIVE_WEIGHTS, _derivatives, deconv_sparse_latent
+from selfdeblur_jax.physics.blur import blur_np
+
+Scorer = Callable[..., np.ndarray]
+
+
+def gradient_l1l2(image: np.ndarray) -> float:
+  """ℓ1/ℓ2 ratio of an image's horizontal and vertical differences, mean(|g|) / √mean(g²): invariant
+  to the image's contrast and size; lower is sparser (sharper)."""
+  image = np.asarray(image, np.float64)
+  g = np.concatenate([np.diff(image, axis=0).ravel(), np.diff(image, axis=1).ravel()])
+  return float(np.abs(g).mean() / max(np.sqrt((g * g).mean()), 1e-12))
+
+
+def nonblind_latents(y: np.ndarray, kernels: Sequence[np.ndarray], weight: float) -> list[np.ndarray]:
+  """y deconvolved with each kernel (whole latent images, `deconv_sparse_latent`)."""
+  return [np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(k, jnp.float32), weight))
+          for k in kernels]
+
+
+def _crop(latent: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+  top, left = (latent.shape[0] - shape[0]) // 2, (latent.shape[1] - shape[1]) // 2
+  return latent[top:top + shape[0], left:left + shape[1]]
+
+
+def map_energy(y: np.ndarray, latent: np.ndarray, kernel: np.ndarray, weight: float,
+               alpha: float = 0.8) -> float:
+  """Per-pixel ‖k ⊛ x − y‖² + weight·Σ_d c_d·|∂_d x|^α of a latent image x (deconv_sparse's model)."""
+  residual = blur_np(latent, kernel) - y
+  prior = sum(c * np.sum(np.abs(np.asarray(d, np.float64)) ** alpha)
+              for c, d in zip(_DERIVATIVE_WEIGHTS, _derivatives(jnp.asarray(latent))))
+  return float((np.sum(residual.astype(np.float64) ** 2) + weight * prior) / y.size)
+
+
+def kernel_distance(a: np.ndarray, b: np.ndarray) -> float:
+  """1 − the largest normalised cross-correlation of two kernels over all relative shifts (0: equal
+  up to a shift). Kernels of different sizes are compared as they are (full correlation)."""
+  a = np.asarray(a, np.float64)
+  b = np.asarray(b, np.float64)
+  shape = (a.shape[0] + b.shape[0] - 1, a.shape[1] + b.shape[1] - 1)
+  # Circular cross-correlation on a grid large enough that no two shifts wrap onto each other.
+  corr = np.fft.irfft2(np.fft.rfft2(a, shape) * np.conj(np.fft.rfft2(b, shape)), shape)
+  return float(1.0 - corr.max() / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
+
+
+def border_mass(kernel: np.ndarray, width: int = 1) -> float:
+  """Fraction of a kernel's mass within `width` pixels of its support's edge."""
+  k = np.asarray(kernel, np.float64)
+  inner = k[width:-width, width:-width].sum() if min(k.shape) > 2 * width else 0.0
+  return float((k.sum() - inner) / max(k.sum(), 1e-12))
+
+
+def _loss(y, xs, kernels, losses, weight):
+  return np.asarray(losses, np.float64)
+
+
+def _nonblind_l1l2(y, xs, kernels, losses, weight):
+  return np.asarray([gradient_l1l2(_crop(latent, y.shape))
+                     for latent in nonblind_latents(y, kernels, weight)])
+
+
+def _nonblind_energy(y, xs, kernels, losses, weight):
+  return np.asarray([map_energy(y, latent, k, weight)
+                     for latent, k in zip(nonblind_latents(y, kernels, weight), kernels)])
+
+
+def _network_l1l2(y, xs, kernels, losses, weight):
+  return np.asarray([gradient_l1l2(x) for x in xs])
+
+
+def _agreement(y, xs, kernels, losses, weight):
+  n = len(kernels)
+  if n < 2:
+    return np.zeros(n)
+  d = np.asarray([[kernel_distance(a, b) if i != j else np.nan for j, b in enumerate(kernels)]
+                  for i, a in enumerate(kernels)])
+  return np.nanmedian(d, axis=1)
+
+
+def _border_mass(y, xs, kernels, losses, weight):
+  return np.asarray([border_mass(k) for k in kernels])
+
+
+SELECTORS: dict[str, Scorer] = {
+    "loss": _loss,
+    "nonblind_l1l2": _nonblind_l1l2,
+    "nonblind_energy": _nonblind_energy,
+    "network_l1l2": _network_l1l2,
+    "agreement": _agreement,
+    "border_mass": _border_mass,
+}
+
+
+def score_candidates(selector: str, y: np.ndarray, xs: Sequence[np.ndarray],
+                     kernels: Sequence[np.ndarray], losses: Sequence[float],
+                     nonblind_weight: float = 0.003) -> np.ndarray:
+  """Scores (lower is better) of the candidates of one image under `selector`.
+
+  Args:
+    selector: a key of SELECTORS.
+    y: the blurry image (H×W).
+    xs: each candidate's sharp estimate from G_x (H×W).
+    kernels: each candidate's kernel (sizes may differ).
+    losses: each candidate's final data term.
+    nonblind_weight: prior weight of the non-blind deconvolution the `nonblind_*` scores use.
+  """
+  if selector not in SELECTORS:
+    raise ValueError(f"unknown selector {selector!r}; one of {sorted(SELECTORS)}")
+  y = np.asarray(y, np.float32)
+  return np.asarray(SELECTORS[selector](y, list(xs), list(kernels), list(losses), float(nonblind_weight)),
+                    np.float64)

@@ -1,0 +1,128 @@
+"""Candidates of one image (restarts, kernel sizes) in batched programs; early stopping; the selector."""
+
+import inspect
+
+import numpy as np
+import pytest
+from conftest import TINY
+
+from selfdeblur_jax import fit_batch, fit_selfdeblur
+from selfdeblur_jax.candidates import SELECTORS, CandidateSearch, CandidateSpec, score_candidates
+from selfdeblur_jax.candidates.selection import border_mass, gradient_l1l2, kernel_distance
+from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.physics import motion_kernel
+from selfdeblur_jax.physics.blur import blur_np
+
+
+def tiny(**candidates):
+  return {**TINY, "candidates": candidates}
+
+
+@pytest.fixture(scope="module")
+def searched(small_image):
+  """One image, 2 restarts × sizes 5 and 7, no early stopping, every candidate's image kept."""
+  return fit_selfdeblur(small_image, 5, config=tiny(restarts=2, size_margins=(0, 1)), seed=3,
+                        keep_candidate_images=True)
+
+
+def test_every_candidate_equals_that_candidate_run_alone(small_image, searched):
+  """Candidates share programs with each other, yet each one's result is its own run's, bit for bit."""
+  config = resolve_config(TINY)
+  assert [(c.kernel_size, c.restart) for c in searched.candidates] == [(5, 0), (5, 1), (7, 0), (7, 1)]
+  for c in searched.candidates:
+    alone = CandidateSearch([small_image], [CandidateSpec(0, c.kernel_size, c.seed, c.restart)], config)
+    alone.run()
+    (outcome,) = alone.outcomes()
+    np.testing.assert_array_equal(c.x, outcome.x)
+    np.testing.assert_array_equal(c.kernel, outcome.kernel)
+    assert c.status == "finished" and c.steps == TINY["num_steps"]
+
+
+def test_restart_zero_is_the_plain_run_and_the_winner_is_reported(small_image, searched):
+  plain = fit_selfdeblur(small_image, 5, config=TINY, seed=3)
+  np.testing.assert_array_equal(searched.candidates[0].x, plain.x)
+  assert len(plain.candidates) == 1 and plain.chosen == 0 and plain.kernel_size == 5
+  winner = searched.candidates[searched.chosen]
+  np.testing.assert_array_equal(searched.kernel, winner.kernel)
+  np.testing.assert_array_equal(searched.x, winner.x)
+  assert searched.kernel_size == winner.kernel_size == searched.kernel.shape[0]
+  assert searched.requested_kernel_size == 5
+  assert searched.chosen == int(np.nanargmin([c.score for c in searched.candidates]))
+  # The reported kernel and latent image still satisfy the blur model exactly.
+  assert blur_np(searched.x_latent, searched.kernel).shape == small_image.shape
+
+
+def test_early_stopping_halves_and_leaves_survivors_unchanged(small_image):
+  config = tiny(restarts=4, halving_steps=(4, 8))
+  result = fit_selfdeblur(small_image, 5, config=config, seed=0, keep_candidate_images=True)
+  steps = sorted(c.steps for c in result.candidates)
+  assert steps == [4, 4, 8, 12]
+  assert [c.status for c in result.candidates].count("finished") == 1
+  assert result.candidates[result.chosen].status == "finished"
+  search = CandidateSearch([small_image], [CandidateSpec(0, 5, 0, r) for r in range(4)],
+                           resolve_config(config))
+  assert search.planned_work() == 4 * 4 + 2 * 4 + 1 * 4  # of 4 × 12 without early stopping
+  # The survivor ran exactly as it would have without early stopping.
+  full = fit_selfdeblur(small_image, 5, config=tiny(restarts=4), seed=0, keep_candidate_images=True)
+  np.testing.assert_array_equal(result.x, full.candidates[result.chosen].x)
+
+
+def test_an_image_gives_the_same_result_alone_and_among_other_sizes(small_image, photo):
+  """Issue #10, item 0: the result depends on the image, its settings and seed, not its batch-mates."""
+  other = np.ascontiguousarray(photo[300:320, 100:120])
+  together = fit_batch([other, small_image], [7, 5], config=TINY, seeds=[1, 2])
+  alone = fit_selfdeblur(small_image, 5, config=TINY, seed=2)
+  np.testing.assert_array_equal(together[1].x, alone.x)
+  np.testing.assert_array_equal(together[1].kernel, alone.kernel)
+  assert together[1].x_latent.shape == (24, 24)
+
+
+def test_the_selector_cannot_see_ground_truth():
+  params = list(inspect.signature(score_candidates).parameters)
+  assert params == ["selector", "y", "xs", "kernels", "losses", "nonblind_weight"]
+  for name, scorer in SELECTORS.items():
+    assert list(inspect.signature(scorer).parameters) == ["y", "xs", "kernels", "losses", "weight"], name
+
+
+def test_kernel_distance_is_shift_invariant_and_border_mass_finds_a_cornered_kernel():
+  k = motion_kernel(9, seed=1)
+  shifted = np.zeros((13, 13))
+  shifted[1:10, 3:12] = k
+  assert kernel_distance(k, shifted) < 1e-9
+  assert kernel_distance(k, k[::-1, ::-1]) > 0.05
+  cornered = np.zeros((9, 9))
+  cornered[:3, :3] = 1 / 9
+  assert border_mass(cornered) > 0.5 > border_mass(np.pad(np.ones((3, 3)) / 9, 3))
+
+
+def test_sharp_images_have_sparser_gradients_than_blurred_ones(photo):
+  sharp = photo[100:228, 150:278]
+  assert gradient_l1l2(sharp) < gradient_l1l2(blur_np(sharp, motion_kernel(11, seed=0)))
+
+
+def test_nonblind_l1l2_prefers_the_true_kernel_to_wrong_ones(photo):
+  """On a blurred photo, deconvolving with the true kernel gives the sparsest gradients."""
+  k = motion_kernel(11, seed=2)
+  y = np.clip(blur_np(photo[100:238, 150:288], k), 0, 1)
+  wrong = [k[::-1, ::-1], np.pad(np.ones((3, 3)) / 9, 4), np.full((11, 11), 1 / 121)]
+  scores = score_candidates("nonblind_l1l2", y, [y] * 4, [k, *wrong], [0.0] * 4)
+  assert int(np.argmin(scores)) == 0, scores
+
+
+@pytest.mark.parametrize("candidates,message", [
+    ({"restarts": 0}, "restarts"),
+    ({"size_margins": (0, 0)}, "size_margins"),
+    ({"size_margins": (-1,)}, "size_margins"),
+    ({"halving_steps": (8, 4)}, "halving_steps"),
+    ({"halving_steps": (12,)}, "halving_steps"),
+    ({"selector": "psnr"}, "selector"),
+    ({"output": "best"}, "output"),
+])
+def test_bad_candidate_settings_are_refused(small_image, candidates, message):
+  with pytest.raises(ValueError, match=message):
+    fit_selfdeblur(small_image, 5, config=tiny(**candidates))
+
+
+def test_a_candidate_size_larger_than_the_image_is_refused(small_image):
+  with pytest.raises(ValueError, match="candidate size 21"):
+    fit_selfdeblur(small_image, 5, config=tiny(size_margins=(0, 8)))
