@@ -53,9 +53,10 @@ PAPER_FULL = {"SelfDeblur": (33.07, 0.9313, 1.1968), "SelfDeblur+nonblind": (33.
 NONBLIND_WEIGHT = 0.003  # deconv_sparse's prior weight, one value for every image (see RESULTS.md)
 
 
-def profile_config(profile: str):
-  """A profile's config: 'mini' is configs/mini_levin.py (SPEC §6), 'full' is configs/levin.py."""
-  return load_config_file(str(REPO / "configs" / ("mini_levin.py" if profile == "mini" else "levin.py")))
+def profile_config(profile: str, arg: str | None = None):
+  """A profile's config: 'mini' is configs/mini_levin.py (SPEC §6), 'full' is configs/levin.py;
+  `arg` is the config file's argument (e.g. 'robust': the candidates mode)."""
+  return load_config_file(str(REPO / "configs" / ("mini_levin.py" if profile == "mini" else "levin.py")), arg)
 
 
 def image_names(spec: str) -> tuple[str, ...]:
@@ -98,35 +99,67 @@ def load_problem(name: str, data_dir: Path, crop: int, variant: str = "plain"
   return y, sharp, size
 
 
-def run_batch(names, seed, config, crop, data_dir, out, max_shift):
-  """Fit one batch of images, score every method on each, write one JSON + NPZ per image."""
-  ys, gts, sizes = [], [], []
-  for name in names:
-    i, j = name.split("_")
-    ys.append(center_crop(read_image(data_dir / f"{name}_img.png"), crop))
-    gts.append(center_crop(read_image(data_dir / "gt" / f"{i}.png"), crop))
-    sizes.append(LEVIN_KERNEL_SIZES[int(j.removeprefix("kernel"))])
+def run_batch(names, seed, config, crop, data_dir, out, max_shift, variant="plain"):
+  """Fit one batch of images, score every method on each, write one JSON + NPZ per image.
+
+  With candidates (config.candidates), every candidate's PSNR/SSIM is recorded too: of its G_x image
+  (at the step it stopped, for those stopped early) and of y deconvolved with its kernel.
+  """
+  problems = [load_problem(name, data_dir, crop, variant) for name in names]
+  ys = [y for y, _, _ in problems]
   start = time.perf_counter()
-  results = fit_batch(ys, sizes, config=engine_config(config), seeds=seed)
+  results = fit_batch(ys, [size for _, _, size in problems], config=engine_config(config), seeds=seed,
+                      keep_candidate_images=True)
   seconds = (time.perf_counter() - start) / len(names)
-  for name, y, gt, result in zip(names, ys, gts, results):
+  for name, (y, gt, _), result in zip(names, problems, results):
     j = int(name.split("kernel")[1])
     known = np.clip(np.asarray(deconv_sparse(y, levin_true_kernel(data_dir, j), NONBLIND_WEIGHT)), 0, 1)
     nonblind = np.clip(np.asarray(deconv_sparse(y, result.kernel, NONBLIND_WEIGHT)), 0, 1)
     x = np.clip(result.x, 0, 1)
-    row = {"image": name, "seed": seed, "kernel_size": result.kernel_size, "seconds": seconds,
+    row = {"image": name, "seed": seed, "variant": variant, "kernel_size": result.kernel_size,
+           "requested_kernel_size": result.requested_kernel_size, "seconds": seconds,
            "seconds_per_step": seconds / config.num_steps, "final_loss": float(result.loss_history[-1])}
     for method, estimate in (("SelfDeblur", x), ("SelfDeblur+nonblind", nonblind), ("Known k", known),
                              ("blurry", y)):
       score = evaluate(estimate, gt, max_shift)
       row[method] = {"psnr": float(score.psnr), "ssim": float(score.ssim),
                      "error_ratio": float(error_ratio(estimate, known, gt, max_shift))}
+    if len(result.candidates) > 1:
+      row["chosen"] = result.chosen
+      row["candidates"] = []
+      for c in result.candidates:
+        network = evaluate(np.clip(c.x, 0, 1), gt, max_shift)
+        deconv = evaluate(np.clip(np.asarray(deconv_sparse(y, c.kernel, NONBLIND_WEIGHT)), 0, 1), gt,
+                          max_shift)
+        row["candidates"].append({"restart": c.restart, "kernel_size": c.kernel_size, "steps": c.steps,
+                                  "status": c.status, "score": c.score, "psnr": network.psnr,
+                                  "ssim": network.ssim, "psnr_nonblind": deconv.psnr,
+                                  "ssim_nonblind": deconv.ssim})
     write_npz(out / f"{name}.npz", x=result.x, k=result.kernel, loss_history=result.loss_history,
               nonblind=nonblind)
     write_json(out / f"{name}.json", row)
     print(f"  {name} seed {seed}: SelfDeblur {row['SelfDeblur']['psnr']:.2f} dB / "
           f"{row['SelfDeblur']['ssim']:.4f}, blurry {row['blurry']['psnr']:.2f}, "
           f"{seconds:.0f} s", flush=True)
+
+
+def candidates_table(rows: list[dict]) -> list[str]:
+  """Markdown lines: per image and seed, the chosen candidate and every candidate's PSNR."""
+  lines = ["", "Candidates (r: restart, K: kernel size; PSNR of G_x's image / of y deconvolved with its "
+           "kernel; 'stopped at s': early-stopped, image at that step; * the chosen one)", "",
+           "| image | seed | chosen | candidates |", "|---|---|---|---|"]
+  for r in rows:
+    if "candidates" not in r:
+      continue
+    cells = []
+    for i, c in enumerate(r["candidates"]):
+      where = "" if c["status"] == "finished" else f", {c['status']} at {c['steps']}"
+      cells.append(f"{'*' if i == r['chosen'] else ''}r{c['restart']} K{c['kernel_size']} "
+                   f"{c['psnr']:.2f}/{c['psnr_nonblind']:.2f}{where}")
+    best = r["candidates"][r["chosen"]]
+    lines.append(f"| {r['image']} | {r['seed']} | r{best['restart']} K{best['kernel_size']} | "
+                 + "; ".join(cells) + " |")
+  return lines
 
 
 def score_workdir(workdir: Path, data_dir: Path, max_shift: int) -> str:
@@ -153,12 +186,21 @@ def score_workdir(workdir: Path, data_dir: Path, max_shift: int) -> str:
   return "\n".join(lines) + "\n"
 
 
-def table(out_dir: Path, names, seeds, profile: str) -> tuple[str, dict]:
+def below(row: dict) -> str:
+  """Whether the result ends below the blurry input: 'no', 'PSNR', 'SSIM' or 'PSNR, SSIM'."""
+  worse = [m.upper() for m in ("psnr", "ssim") if row["SelfDeblur"][m] < row["blurry"][m]]
+  return ", ".join(worse) or "no"
+
+
+def table(out_dir: Path, names, seeds, profile: str, variant: str = "plain") -> tuple[str, dict]:
   """Markdown + JSON tables from the per-image files present (per seed, then the mean over seeds)."""
   rows = {(s, n): json.loads((out_dir / f"seed{s}" / f"{n}.json").read_text())
           for s in seeds for n in names if (out_dir / f"seed{s}" / f"{n}.json").exists()}
+  profile_label = profile
+  if variant != "plain":  # SPEC §6's reference figures are for the plain images only
+    profile, profile_label = "mini-" + variant, f"{profile}, variant {variant}"
   methods = ("SelfDeblur", "SelfDeblur+nonblind", "Known k", "blurry")
-  lines = [f"Levin, profile {profile}, seeds {', '.join(map(str, seeds))}; PSNR dB / SSIM / error ratio",
+  lines = [f"Levin, profile {profile_label}, seeds {', '.join(map(str, seeds))}; PSNR dB / SSIM / error ratio",
            "", "| image | seed | " + " | ".join(methods) + " | s / image | below blurry |"
            + (" original (SPEC §6, its seed of that number) |" if profile == "mini" else ""),
            "|---" * (4 + len(methods) + (profile == "mini")) + "|"]
@@ -171,14 +213,13 @@ def table(out_dir: Path, names, seeds, profile: str) -> tuple[str, dict]:
       if profile == "mini":
         pair = ref[1 + s] if ref and s in (0, 1) and ref[1 + s] else None
         ref_cell = f" {pair[0]:.2f} / {pair[1]:.4f} |" if pair else " – |"
-      below = r["SelfDeblur"]["psnr"] < r["blurry"]["psnr"]
       lines.append(f"| {r['image']} | {s} | " + " | ".join(
           f"{r[m]['psnr']:.2f} / {r[m]['ssim']:.4f} / {r[m]['error_ratio']:.2f}" for m in methods)
-          + f" | {r['seconds']:.0f} | {'yes' if below else 'no'} |" + ref_cell)
+          + f" | {r['seconds']:.0f} | {below(r)} |" + ref_cell)
     if have:
       mean = {m: {k: float(np.mean([r[m][k] for r in have])) for k in ("psnr", "ssim", "error_ratio")}
               for m in methods}
-      below = sum(r["SelfDeblur"]["psnr"] < r["blurry"]["psnr"] for r in have)
+      count = sum(below(r) != "no" for r in have)
       refs = [MINI_REFERENCE[r["image"]][1 + s] for r in have
               if profile == "mini" and s in (0, 1) and r["image"] in MINI_REFERENCE
               and MINI_REFERENCE[r["image"]][1 + s]]
@@ -186,14 +227,15 @@ def table(out_dir: Path, names, seeds, profile: str) -> tuple[str, dict]:
                   if refs and len(refs) == len(have) else (" – |" if profile == "mini" else ""))
       lines.append(f"| **mean ({len(have)})** | {s} | " + " | ".join(
           f"{mean[m]['psnr']:.2f} / {mean[m]['ssim']:.4f} / {mean[m]['error_ratio']:.2f}"
-          for m in methods) + f" | {np.mean([r['seconds'] for r in have]):.0f} | {below} |" + ref_cell)
-      summary["per_seed"][str(s)] = {"mean": mean, "below_blurry": int(below), "count": len(have)}
+          for m in methods) + f" | {np.mean([r['seconds'] for r in have]):.0f} | {count} |" + ref_cell)
+      summary["per_seed"][str(s)] = {"mean": mean, "below_blurry": int(count), "count": len(have)}
   every = list(rows.values())
+  lines += candidates_table(every)
   if len(seeds) > 1 and every:
     ours = np.mean([[r["SelfDeblur"]["psnr"], r["SelfDeblur"]["ssim"]] for r in every], axis=0)
-    below = sum(r["SelfDeblur"]["psnr"] < r["blurry"]["psnr"] for r in every)
+    count = sum(below(r) != "no" for r in every)
     line = (f"\nAll {len(every)} runs (images × seeds): SelfDeblur mean {ours[0]:.2f} dB / {ours[1]:.4f}, "
-            f"{below} below their blurry input")
+            f"{count} below their blurry input (PSNR or SSIM)")
     refs = [MINI_REFERENCE[r["image"]][1 + r["seed"]] for r in every
             if profile == "mini" and r["seed"] in (0, 1) and r["image"] in MINI_REFERENCE]
     if refs and len(refs) == len(every) and all(refs):
@@ -201,15 +243,20 @@ def table(out_dir: Path, names, seeds, profile: str) -> tuple[str, dict]:
       line += (f"; the PyTorch original on the same images and seeds: {np.mean([p for p, _ in refs]):.2f} dB"
                f" / {np.mean([q for _, q in refs]):.4f}, {ref_below} below their blurry input")
     lines.append(line)
-    summary["all_runs"] = {"psnr": float(ours[0]), "ssim": float(ours[1]), "below_blurry": int(below)}
+    summary["all_runs"] = {"psnr": float(ours[0]), "ssim": float(ours[1]), "below_blurry": int(count)}
   return "\n".join(lines) + "\n", summary
 
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--profile", choices=("mini", "full"), default="mini")
-  parser.add_argument("--images", default="subset", help="'subset' (SPEC §6), 'all', or names, comma-separated")
+  parser.add_argument("--images", default="subset",
+                      help="'subset' (SPEC §6), 'holdout' (SPEC §7), 'all', or names, comma-separated")
   parser.add_argument("--seeds", default="0")
+  parser.add_argument("--variant", choices=VARIANTS, default="plain",
+                      help="SPEC §7: 'oversize' (kernel sizes × 1.5), 'noisy' (σ = 0.01)")
+  parser.add_argument("--config_arg", default=None,
+                      help="the config file's argument, e.g. 'robust' (configs/mini_levin.py:robust)")
   parser.add_argument("--batch_size", type=int, default=0, help="images per XLA program (0: all)")
   parser.add_argument("--max_shift", type=int, default=None, help="default 5 (mini) or 10 (full)")
   parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
@@ -230,7 +277,7 @@ def main() -> None:
   seeds = [int(s) for s in args.seeds.split(",")]
   max_shift = args.max_shift if args.max_shift is not None else (5 if args.profile == "mini" else 10)
   out_dir = args.out_dir or REPO / "benchmarks" / "results" / f"levin_{args.profile}"
-  config = profile_config(args.profile)
+  config = profile_config(args.profile, args.config_arg)
   crop = int(config.crop)
   print(f"profile {args.profile}, {len(names)} image(s), seeds {seeds}, device {jax.devices()[0]}")
   for seed in [] if args.table_only else seeds:
@@ -239,8 +286,8 @@ def main() -> None:
     todo = [n for n in names if not (out / f"{n}.json").exists()]
     size = args.batch_size or len(todo) or 1
     for start in range(0, len(todo), size):
-      run_batch(todo[start:start + size], seed, config, crop, args.data_dir, out, max_shift)
-  markdown, summary = table(out_dir, names, seeds, args.profile)
+      run_batch(todo[start:start + size], seed, config, crop, args.data_dir, out, max_shift, args.variant)
+  markdown, summary = table(out_dir, names, seeds, args.profile, args.variant)
   write_bytes(out_dir / "table.md", markdown.encode())
   write_json(out_dir / "table.json", summary)
   print(markdown)

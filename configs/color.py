@@ -7,9 +7,10 @@ from step 500. Kernel sizes run from 25 to 75 in the released code: set one with
 """
 
 from selfdeblur_jax.app_config import get_base_config
+from selfdeblur_jax.candidates.presets import apply_preset
 
 
-def get_config():
+def get_config(arg: str | None = None):
   config = get_base_config()
   config.data_dir = "../shared/datasets/real"
   config.pattern = "*.jpg"
@@ -18,4 +19,4 @@ def get_config():
   config.num_steps = 2500
   config.loss.switch_step = 500
   config.max_batch_size = 1
-  return config
+  return apply_preset(config, arg)

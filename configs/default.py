@@ -4,7 +4,8 @@
 """
 
 from selfdeblur_jax.app_config import get_base_config
+from selfdeblur_jax.candidates.presets import apply_preset
 
 
-def get_config():
-  return get_base_config()
+def get_config(arg: str | None = None):
+  return apply_preset(get_base_config(), arg)

@@ -8,9 +8,10 @@ summary.json reports the PSNR of the blurry and of the deblurred image against t
 """
 
 from selfdeblur_jax.app_config import get_base_config
+from selfdeblur_jax.candidates.presets import apply_preset
 
 
-def get_config():
+def get_config(arg: str | None = None):
   config = get_base_config()
   config.synthetic.enabled = True
   config.synthetic.size = 96
@@ -27,4 +28,4 @@ def get_config():
   config.optim.lr_k = 5e-4  # 800 steps, not 5000: G_k needs a faster rate than the released 1e-4
   config.optim.boundaries = (400, 560, 680)
   config.checkpoint_every = 200
-  return config
+  return apply_preset(config, arg)

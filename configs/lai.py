@@ -5,13 +5,14 @@
 """
 
 from selfdeblur_jax.app_config import get_base_config
+from selfdeblur_jax.candidates.presets import apply_preset
 
 
-def get_config():
+def get_config(arg: str | None = None):
   config = get_base_config()
   config.pattern = "*_kernel_*.png"
   config.kernel_rule = "lai"
   config.color_mode = "ycbcr"
   config.loss.switch_step = 500
   config.max_batch_size = 4
-  return config
+  return apply_preset(config, arg)

@@ -6,9 +6,10 @@ step 300, learning-rate halvings at 600/900/1200, Levin kernel sizes, the subset
 """
 
 from selfdeblur_jax.app_config import get_base_config
+from selfdeblur_jax.candidates.presets import apply_preset
 
 
-def get_config():
+def get_config(arg: str | None = None):
   config = get_base_config()
   config.data_dir = "../shared/datasets/levin"
   config.files = ("im1_kernel1_img.png", "im2_kernel2_img.png", "im3_kernel3_img.png",
@@ -21,4 +22,4 @@ def get_config():
   config.loss.switch_step = 300
   config.optim.boundaries = (600, 900, 1200)
   config.max_batch_size = 8
-  return config
+  return apply_preset(config, arg)

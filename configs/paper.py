@@ -6,12 +6,13 @@ Levin value).
 """
 
 from selfdeblur_jax.app_config import get_base_config
+from selfdeblur_jax.candidates.presets import apply_preset
 
 
-def get_config():
+def get_config(arg: str | None = None):
   config = get_base_config()
   config.loss.data_term = "mse"
   config.loss.tv_weight_from_noise = True
   config.loss.tv_noise_factor = 0.1
   config.optim.lr_k = 0.01
-  return config
+  return apply_preset(config, arg)

@@ -54,8 +54,9 @@ def engine_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDic
   return engine
 
 
-def load_config_file(path: str) -> ml_collections.ConfigDict:
-  """`get_config()` of a config file such as configs/levin.py (what --config=FILE loads)."""
+def load_config_file(path: str, arg: str | None = None) -> ml_collections.ConfigDict:
+  """`get_config()` (or `get_config(arg)`) of a config file such as configs/levin.py: what
+  --config=FILE (or --config=FILE:arg) loads."""
   import importlib.util
 
   spec = importlib.util.spec_from_file_location("_selfdeblur_config", path)
@@ -63,4 +64,4 @@ def load_config_file(path: str) -> ml_collections.ConfigDict:
     raise FileNotFoundError(path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  return module.get_config()
+  return module.get_config() if arg is None else module.get_config(arg)

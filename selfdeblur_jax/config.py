@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import ml_collections
@@ -62,7 +63,7 @@ def get_default_config() -> ml_collections.ConfigDict:
   config.candidates = ml_collections.ConfigDict()
   config.candidates.restarts = 1  # R draws per image: problem_key(seed, r), r = 0..R−1
   config.candidates.size_margins = (0,)  # each candidate size K + 2m for m here (K: the given size)
-  config.candidates.halving_steps = ()  # at each, keep the better half of each image's candidates
+  config.candidates.halving_fractions = ()  # at each fraction of num_steps, keep the better half
   config.candidates.selector = "nonblind_l1l2"  # see candidates/selection.py
   config.candidates.output = "network"  # the winner's x: "network" (G_x) or "nonblind" (deconv. of y)
   config.candidates.nonblind_weight = 0.003  # prior weight of the non-blind deconvolution
@@ -131,9 +132,53 @@ def _check(config: ml_collections.ConfigDict) -> None:
     raise ValueError(f"batch_strategy must be 'auto', 'vmap' or 'map', got {config.batch_strategy!r}")
   if config.optim.mode not in ("joint", "alternating"):
     raise ValueError(f"optim.mode must be 'joint' or 'alternating', got {config.optim.mode!r}")
-  if int(config.model_x.num_scales) < 1:
-    raise ValueError(f"model_x.num_scales must be >= 1, got {config.model_x.num_scales}")
+  for name in ("model_x.input_depth", "model_x.num_scales", "model_x.channels", "model_x.skip_channels",
+               "model_x.filter_size_down", "model_x.filter_size_up", "model_x.filter_size_skip",
+               "model_k.input_dim", "loss.ssim_window"):
+    _positive_int(config, name)
+  if any(int(h) < 1 for h in config.model_k.hidden):
+    raise ValueError(f"model_k.hidden must hold positive widths, got {tuple(config.model_k.hidden)}")
+  for name in ("optim.lr_x", "optim.lr_k", "optim.decay", "optim.eps", "loss.ssim_sigma",
+               "model_x.input_scale", "model_k.input_scale"):
+    _finite(config, name, positive=True)
+  for name in ("model_x.input_perturbation", "loss.tv_weight", "loss.tv_noise_factor",
+               "loss.kernel_center_weight"):
+    _finite(config, name, positive=False)
+  for name in ("optim.b1", "optim.b2"):
+    if not 0 <= float(_get(config, name)) < 1:
+      raise ValueError(f"{name} must lie in [0, 1), got {_get(config, name)}")
+  boundaries = [int(b) for b in config.optim.boundaries]
+  if boundaries != sorted(set(boundaries)) or any(b < 1 for b in boundaries):
+    raise ValueError(f"optim.boundaries must be increasing positive steps, got {tuple(boundaries)}")
+  if config.loss.data_term == "mse_then_ssim" and not 0 <= int(config.loss.switch_step) <= int(config.num_steps):
+    raise ValueError(f"loss.switch_step must lie in [0, num_steps={config.num_steps}], got "
+                     f"{config.loss.switch_step}")
+  if not 0 <= int(config.seed) <= 2**32 - 1:
+    raise ValueError(f"seed must be an integer in [0, 2**32 - 1], got {config.seed}")
   _check_candidates(config)
+
+
+def _get(config: ml_collections.ConfigDict, name: str) -> Any:
+  for part in name.split("."):
+    config = config[part]
+  return config
+
+
+def _positive_int(config: ml_collections.ConfigDict, name: str) -> None:
+  value = _get(config, name)
+  if isinstance(value, bool) or int(value) != value or int(value) < 1:
+    raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _finite(config: ml_collections.ConfigDict, name: str, positive: bool) -> None:
+  value = float(_get(config, name))
+  if not math.isfinite(value) or (value <= 0 if positive else value < 0):
+    raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+
+
+def halving_steps(config: ml_collections.ConfigDict) -> tuple[int, ...]:
+  """The steps at which candidates are halved: candidates.halving_fractions of num_steps, rounded."""
+  return tuple(int(round(float(f) * int(config.num_steps))) for f in config.candidates.halving_fractions)
 
 
 def _check_candidates(config: ml_collections.ConfigDict) -> None:
@@ -145,10 +190,12 @@ def _check_candidates(config: ml_collections.ConfigDict) -> None:
   margins = tuple(c.size_margins)
   if not margins or any(int(m) < 0 for m in margins) or len(set(margins)) != len(margins):
     raise ValueError(f"candidates.size_margins must be distinct non-negative integers, got {margins}")
-  steps = tuple(int(s) for s in c.halving_steps)
-  if list(steps) != sorted(set(steps)) or any(not 0 < s < int(config.num_steps) for s in steps):
-    raise ValueError(f"candidates.halving_steps must increase strictly within (0, num_steps="
-                     f"{config.num_steps}), got {tuple(c.halving_steps)}")
+  fractions = tuple(float(f) for f in c.halving_fractions)
+  steps = halving_steps(config)
+  if any(not 0 < f < 1 for f in fractions) or list(steps) != sorted(set(steps)) or (
+      steps and (steps[0] <= 0 or steps[-1] >= int(config.num_steps))):
+    raise ValueError(f"candidates.halving_fractions must increase strictly within (0, 1) and fall on "
+                     f"distinct steps, got {tuple(c.halving_fractions)}")
   if c.selector not in SELECTORS:
     raise ValueError(f"candidates.selector must be one of {sorted(SELECTORS)}, got {c.selector!r}")
   if c.output not in ("network", "nonblind"):

@@ -91,9 +91,29 @@ def input_paths(config: ml_collections.ConfigDict) -> list[Path]:
   return expand_inputs(config.data_dir)
 
 
-def load_item(path: Path, config: ml_collections.ConfigDict) -> Item:
+def output_names(paths: list[Path]) -> list[str]:
+  """A distinct output name per input: its stem; where stems collide (grey.jpg, grey.tif), the file
+  name with its suffix (grey_jpg); where those collide too (a/blurry.png, b/blurry.png), the path's
+  folders as well (a_blurry_png)."""
+  def collides(names: list[str]) -> set[str]:
+    return {n for n in names if names.count(n) > 1}
+
+  names = [p.stem for p in paths]
+  clash = collides(names)
+  names = [f"{p.stem}_{p.suffix.lstrip('.')}" if n in clash else n for p, n in zip(paths, names)]
+  clash = collides(names)
+  if clash:
+    parts = [p.resolve().parts for p in paths]
+    common = 0  # drop the folders all paths share
+    while all(len(q) > common + 1 and q[common] == parts[0][common] for q in parts):
+      common += 1
+    names = ["_".join([*q[common:-1], n]) if n in clash else n for q, n in zip(parts, names)]
+  return names
+
+
+def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = None) -> Item:
   """Read and prepare one image file; ImageError names the file and the fix."""
-  name = path.stem
+  name = name or path.stem
   size = kernel_size_for(name, config)
   colour = config.color_mode == "ycbcr"
   image = read_image(path, mode="rgb" if colour else "grey")
@@ -118,9 +138,10 @@ def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]
   if config.synthetic.enabled:
     return [synthetic_item(config)], []
   items, errors = [], []
-  for path in input_paths(config):
+  paths = input_paths(config)
+  for path, name in zip(paths, output_names(paths)):
     try:
-      items.append(load_item(path, config))
+      items.append(load_item(path, config, name))
     except ImageError as error:
       errors.append(str(error))
   return items, errors

@@ -59,7 +59,7 @@ def test_bad_config_values_are_refused():
 
 
 def test_config_overrides_merge_into_the_default():
-  config = resolve_config({"num_steps": 7, "optim": {"lr_k": 0.01}})
+  config = resolve_config({"num_steps": 7, "loss": {"switch_step": 3}, "optim": {"lr_k": 0.01}})
   assert config.num_steps == 7 and config.optim.lr_k == 0.01
   assert config.optim.lr_x == get_default_config().optim.lr_x
   assert resolve_config(get_default_config()) == get_default_config()

@@ -53,7 +53,7 @@ def test_restart_zero_is_the_plain_run_and_the_winner_is_reported(small_image, s
 
 
 def test_early_stopping_halves_and_leaves_survivors_unchanged(small_image):
-  config = tiny(restarts=4, halving_steps=(4, 8))
+  config = tiny(restarts=4, halving_fractions=(1 / 3, 2 / 3))  # steps 4 and 8 of 12
   result = fit_selfdeblur(small_image, 5, config=config, seed=0, keep_candidate_images=True)
   steps = sorted(c.steps for c in result.candidates)
   assert steps == [4, 4, 8, 12]
@@ -113,8 +113,9 @@ def test_nonblind_l1l2_prefers_the_true_kernel_to_wrong_ones(photo):
     ({"restarts": 0}, "restarts"),
     ({"size_margins": (0, 0)}, "size_margins"),
     ({"size_margins": (-1,)}, "size_margins"),
-    ({"halving_steps": (8, 4)}, "halving_steps"),
-    ({"halving_steps": (12,)}, "halving_steps"),
+    ({"halving_fractions": (0.6, 0.3)}, "halving_fractions"),
+    ({"halving_fractions": (1.0,)}, "halving_fractions"),
+    ({"halving_fractions": (0.5, 0.51)}, "halving_fractions"),  # both on step 6
     ({"selector": "psnr"}, "selector"),
     ({"output": "best"}, "output"),
 ])
@@ -126,3 +127,28 @@ def test_bad_candidate_settings_are_refused(small_image, candidates, message):
 def test_a_candidate_size_larger_than_the_image_is_refused(small_image):
   with pytest.raises(ValueError, match="candidate size 21"):
     fit_selfdeblur(small_image, 5, config=tiny(size_margins=(0, 8)))
+
+
+def test_a_problem_whose_loss_turns_non_finite_stops_and_the_others_go_on(small_image):
+  config = resolve_config(TINY)
+  search = CandidateSearch([small_image, small_image[::-1].copy()],
+                           [CandidateSpec(0, 5, 0, 0), CandidateSpec(1, 5, 0, 0)], config)
+  search.initialise()
+  (group,) = search.groups
+  poisoned = group.states.params["k"]["Dense_0"]["bias"].at[0].set(float("nan"))
+  params = {**group.states.params, "k": {**group.states.params["k"],
+                                         "Dense_0": {**group.states.params["k"]["Dense_0"],
+                                                     "bias": poisoned}}}
+  group.states = group.states.replace(params=params)
+  search.run()
+  bad, good = search.outcomes()
+  assert bad.status == "failed" and bad.steps == 0 and np.isnan(bad.loss_history[0])
+  assert good.status == "finished" and np.all(np.isfinite(good.loss_history))
+  alone = fit_selfdeblur(small_image[::-1].copy(), 5, config=TINY, seed=0)
+  np.testing.assert_array_equal(good.x, alone.x)
+
+
+def test_a_diverging_fit_is_reported_as_failed(small_image):
+  result = fit_selfdeblur(small_image, 5, config={**TINY, "optim": {**TINY["optim"], "lr_x": 1e38}})
+  assert result.status == "failed"
+  assert result.candidates[0].status == "failed" and result.candidates[0].steps < TINY["num_steps"]

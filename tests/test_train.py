@@ -71,7 +71,7 @@ def test_batch_with_mixed_kernel_sizes_equals_each_problem_alone(three_problems,
   per-strategy horizon and tolerance. Over a whole run, see the next test.
   """
   ys, sizes, seeds = three_problems
-  config = with_overrides(batch_strategy=strategy, num_steps=steps)
+  config = with_overrides(batch_strategy=strategy, num_steps=steps, loss={"switch_step": steps})
   together = fit_batch(ys, sizes, config=config, seeds=seeds, support_size=7)
   for y, size, seed, batched in zip(ys, sizes, seeds, together):
     alone = fit_batch([y], [size], config=config, seeds=[seed], support_size=7)[0]
@@ -149,7 +149,7 @@ def test_batch_is_sharded_over_all_devices(tmp_path):
       "tree = shard_batch({'a': np.zeros((2, 3))})\n"
       "assert len(tree['a'].sharding.device_set) == 2\n"
       "rng = np.random.default_rng(0)\n"
-      "config = {'num_steps': 2, 'chunk_size': 2, 'batch_strategy': 'vmap',\n"
+      "config = {'num_steps': 2, 'chunk_size': 2, 'batch_strategy': 'vmap', 'loss': {'switch_step': 1},\n"
       "          'model_x': {'channels': 4, 'skip_channels': 2, 'num_scales': 2},\n"
       "          'model_k': {'hidden': (8,)}}\n"
       "results = fit_batch([rng.random((12, 12)), rng.random((12, 12))], 3, config=config, seeds=[0, 1])\n"

@@ -4,7 +4,7 @@ Every image expands into candidates (`plan_candidates`): R restarts (`problem_ke
 candidate kernel size. Candidates are problems like any other: those of equal image shape and kernel
 support share one XLA program, whatever image they belong to, and each one's result depends only on
 its own image, size and key (tests/test_candidates.py). Training runs in stages: at each of
-`candidates.halving_steps` every image keeps the better half of its running candidates by the
+`candidates.halving_fractions` of the run every image keeps the better half of its running candidates by the
 no-reference selector and the others stop (`TrainState.active`), so R restarts cost less than R runs.
 At the end the selector picks, per image, one of the candidates that ran to the end.
 """
@@ -20,6 +20,7 @@ import ml_collections
 import numpy as np
 
 from selfdeblur_jax.candidates.selection import score_candidates
+from selfdeblur_jax.config import halving_steps
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.sharding import num_shards
 from selfdeblur_jax.train import (Problem, TrainState, compiled_outputs, init_batch, program_config,
@@ -102,7 +103,7 @@ class CandidateSearch:
 
   def stages(self) -> list[tuple[int, int | None]]:
     """(step, stage index) pairs: train every group to `step`, then halve (index None: the end)."""
-    halving = [(int(s), j) for j, s in enumerate(self.config.candidates.halving_steps)]
+    halving = [(s, j) for j, s in enumerate(halving_steps(self.config))]
     return halving + [(int(self.config.num_steps), None)]
 
   def keep_count(self, image: int, stage: int) -> int:
