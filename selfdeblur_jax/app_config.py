@@ -8,11 +8,6 @@ import ml_collections
 
 from selfdeblur_jax.config import get_default_config
 
-# Top-level keys that belong to the program, not to the engine's `fit_batch`.
-APP_KEYS = ("data_dir", "pattern", "files", "kernel_size", "kernel_rule", "kernel_sizes", "crop",
-            "downscale", "color_mode", "max_batch_size", "checkpoint_every", "figure_steps",
-            "synthetic")
-
 
 def get_base_config() -> ml_collections.ConfigDict:
   """The engine's default config plus the program's fields: what every configs/*.py starts from."""
@@ -46,7 +41,7 @@ def add_app_fields(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
 
 
 def engine_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-  """The part of a program config that `fit_batch` takes: everything but APP_KEYS."""
+  """The part of a program config that `fit_batch` takes: everything but config.PROGRAM_KEYS."""
   engine = get_default_config()
   with engine.unlocked():
     for key in engine.keys():

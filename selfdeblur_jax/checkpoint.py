@@ -19,9 +19,28 @@ def save(path: str | os.PathLike, states: Any, extra: dict[str, Any]) -> None:
   write_bytes(path, serialization.msgpack_serialize(payload))
 
 
+class CheckpointError(Exception):
+  """A checkpoint file that cannot be read."""
+
+
+def read(path: str | os.PathLike) -> dict[str, Any]:
+  """The raw payload of a checkpoint file ({"states": ..., "extra": ...}); CheckpointError if unreadable."""
+  try:
+    payload = serialization.msgpack_restore(Path(path).read_bytes())
+  except Exception as error:  # msgpack raises several types for truncated or corrupt input
+    raise CheckpointError(str(error) or type(error).__name__) from None
+  if not isinstance(payload, dict) or "states" not in payload or "extra" not in payload:
+    raise CheckpointError("not a selfdeblur-jax checkpoint")
+  return payload
+
+
 def restore(path: str | os.PathLike, template: Any) -> tuple[Any, dict[str, Any]]:
   """Read a checkpoint into the structure of `template` (a freshly initialised state of the batch)."""
-  payload = serialization.msgpack_restore(Path(path).read_bytes())
+  return restore_payload(read(path), template)
+
+
+def restore_payload(payload: dict[str, Any], template: Any) -> tuple[Any, dict[str, Any]]:
+  """A payload from `read` in the structure of `template`."""
   states = serialization.from_state_dict(template, payload["states"])
   states = jax.tree.map(lambda t, v: np.asarray(v, dtype=np.asarray(t).dtype), template, states)
   return states, payload["extra"]

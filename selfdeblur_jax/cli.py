@@ -107,6 +107,44 @@ def _snapshot_steps(num_steps: int, count: int) -> list[int]:
   return [int(round(t)) for t in np.linspace(num_steps / count, num_steps, count)]
 
 
+def fingerprint(item: Item, engine: ml_collections.ConfigDict) -> dict[str, Any]:
+  """What defines an image's result: the engine's config (seed included), the image's content and
+  its kernel size. Stored with checkpoints and finished results, compared on --resume."""
+  content = hashlib.sha1(np.ascontiguousarray(item.y).tobytes())
+  if item.chroma is not None:
+    content.update(np.ascontiguousarray(item.chroma).tobytes())
+  return {"config": json.dumps(engine.to_dict(), sort_keys=True, default=str),
+          "image": content.hexdigest(), "kernel_size": int(item.kernel_size)}
+
+
+def fingerprint_difference(stored: Any, current: dict[str, Any]) -> str | None:
+  """What differs between a stored fingerprint and the current one, in a few words; None if equal."""
+  if not isinstance(stored, dict) or "config" not in stored:
+    return "no record of the settings that made it"
+  diffs = []
+  if stored.get("image") != current["image"]:
+    diffs.append("the image's content")
+  if stored.get("kernel_size") != current["kernel_size"]:
+    diffs.append(f"kernel_size {stored.get('kernel_size')} -> {current['kernel_size']}")
+  old = _flat(json.loads(stored["config"]))
+  new = _flat(json.loads(current["config"]))
+  keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+  diffs += [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in keys[:4]]
+  if len(keys) > 4:
+    diffs.append(f"{len(keys) - 4} more setting(s)")
+  return ", ".join(diffs) or None
+
+
+def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+  flat: dict[str, Any] = {}
+  for key, value in tree.items():
+    if isinstance(value, dict):
+      flat.update(_flat(value, f"{prefix}{key}."))
+    else:
+      flat[prefix + key] = value
+  return flat
+
+
 class BatchRunner:
   """Runs one batch of equal-shaped images, each with its candidates, with checkpoints, snapshots and
   progress."""
@@ -127,13 +165,39 @@ class BatchRunner:
     # Per candidate: [(step, x, k)], and the last step each group reported (progress, snapshots).
     self.snapshots: list[list] = [[] for _ in specs]
     self.group_step = [0] * len(self.search.groups)
+    self.fingerprints = {item.name: fingerprint(item, self.engine) for item in items}
+    self.payload: dict[str, Any] | None = None  # the checkpoint to resume from, once checked
+
+  def check_resume(self) -> None:
+    """Read this batch's checkpoint, if any, and refuse one that cannot be read or that was written
+    for other images or settings (RunError: one line, nothing has run)."""
+    path = self.checkpoint_path
+    if not path.exists():
+      return
+    try:
+      payload = checkpoint.read(path)
+    except checkpoint.CheckpointError as error:
+      raise RunError(f"{path} cannot be read ({error}); every checkpoint is written whole and then "
+                     "renamed, so only a copy that stopped part-way, a full disk or a hand edit makes "
+                     "one like this: delete it to restart these images from step 0, or use a fresh "
+                     "--workdir") from None
+    extra = payload["extra"]
+    if list(extra.get("names", {}).values()) != [item.name for item in self.items]:
+      raise RunError(f"{path} holds another batch; remove it or use a fresh --workdir")
+    for item in self.items:
+      stored = extra.get("fingerprints", {}).get(item.name)
+      difference = fingerprint_difference(stored, self.fingerprints[item.name])
+      if difference:
+        raise RunError(f"{path} ({item.name}) was written with other settings: {difference}; resume "
+                       "with the settings it was written with, or use a fresh --workdir")
+    self.payload = payload
 
   def run(self, resume: bool) -> dict[str, Any]:
     with _compile_timer() as compile_seconds:
       started = time.perf_counter()
       self.search.initialise()
       start_step = 0
-      if resume and self.checkpoint_path.exists():
+      if resume and self.payload is not None:
         self._restore()
         start_step = min(int(np.max(jax.device_get(g.states.step))) for g in self.search.groups)
         logging.info("batch %d: resumed at step %d from %s", self.index, start_step,
@@ -177,10 +241,7 @@ class BatchRunner:
 
   def _restore(self) -> None:
     template = [jax.device_get(g.states) for g in self.search.groups]
-    states, extra = checkpoint.restore(self.checkpoint_path, template)
-    names = [item.name for item in self.items]
-    if list(extra.get("names", {}).values()) != names:
-      raise RunError(f"{self.checkpoint_path} holds another batch; remove it or use a fresh --workdir")
+    states, extra = checkpoint.restore_payload(self.payload, template)
     for group, restored in zip(self.search.groups, states):
       group.states = jax.tree.map(jax.numpy.asarray, restored)
     self.search.scores = np.asarray(extra["scores"], np.float64)
@@ -199,7 +260,8 @@ class BatchRunner:
                 else np.zeros((0, spec.kernel_size, spec.kernel_size), np.float32)),
       }
     return {"names": {str(i): item.name for i, item in enumerate(self.items)},
-            "scores": np.asarray(self.search.scores), "snapshots": snapshots}
+            "fingerprints": self.fingerprints, "scores": np.asarray(self.search.scores),
+            "snapshots": snapshots}
 
   def _snapshot(self, g: int, step: int, states) -> None:
     group = self.search.groups[g]
@@ -227,6 +289,15 @@ class BatchRunner:
     switch = self.engine.loss.switch_step if self.engine.loss.data_term == "mse_then_ssim" else None
     progress_figure(out / f"{item.name}_progress.png", f"{item.name} (K={result.kernel_size})", item.y,
                     snapshots, result.loss_history, switch)
+
+
+def _read_summary(workdir: Path) -> dict[str, Any]:
+  """The images recorded in an earlier run's summary.json ({} if there is none or it is unreadable)."""
+  try:
+    images = json.loads((workdir / "summary.json").read_text()).get("images", {})
+  except (OSError, ValueError, AttributeError):
+    return {}
+  return images if isinstance(images, dict) else {}
 
 
 def _versions() -> dict[str, str]:
@@ -258,24 +329,40 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
     raise RunError("no usable image")
   _check_workdir(workdir)
 
-  summary: dict[str, Any] = {
-      "config": config.to_dict(), "versions": _versions(),
-      "device": str(jax.devices()[0]), "backend": jax.default_backend(),
-      "images": {}, "batches": [], "errors": errors,
-  }
-  todo = [item for item in items if not (resume and _outputs_complete(workdir, item))]
+  engine = resolve_config(engine_config(config))
+  previous = _read_summary(workdir)
+  todo = []
+  for item in items:
+    if resume and _outputs_complete(workdir, item):
+      stored = previous.get(item.name, {}).get("fingerprint")
+      difference = fingerprint_difference(stored, fingerprint(item, engine))
+      if difference:
+        raise RunError(f"{item.name}: its finished result in {workdir} was made with other settings "
+                       f"({difference}); resume with those settings, or use a fresh --workdir")
+    else:
+      todo.append(item)
   skipped = [item.name for item in items if not any(item is other for other in todo)]
   if skipped:
     logging.info("resume: %d image(s) already complete: %s", len(skipped), ", ".join(skipped))
-  if resume and (workdir / "summary.json").exists():
-    summary["images"] = {k: v for k, v in json.loads((workdir / "summary.json").read_text())
-                         .get("images", {}).items() if k in skipped}
+  # The summary describes what the workdir holds: earlier images whose outputs are still complete
+  # stay listed (a failed or partial rerun never drops them); this run's results replace theirs.
+  summary: dict[str, Any] = {
+      "config": config.to_dict(), "versions": _versions(),
+      "device": str(jax.devices()[0]), "backend": jax.default_backend(),
+      "images": {name: entry for name, entry in previous.items()
+                 if entry.get("outputs") and all((workdir / out).exists() for out in entry["outputs"])},
+      "batches": [], "errors": errors,
+  }
   batches = _batches(todo, config.max_batch_size)
+  runners = [BatchRunner(batch, index, config, workdir, None) for index, batch in enumerate(batches)]
+  if resume:
+    for runner in runners:
+      runner.check_resume()
   status = 1 if errors else 0
-  with tqdm(total=0, unit="step", disable=quiet, dynamic_ncols=True, desc="deblur") as progress:
-    runners = [BatchRunner(batch, index, config, workdir, progress) for index, batch in enumerate(batches)]
-    progress.total = sum(runner.search.planned_work() for runner in runners)  # candidate·steps
+  total = sum(runner.search.planned_work() for runner in runners)  # candidate·steps
+  with tqdm(total=total, unit="step", disable=quiet, dynamic_ncols=True, desc="deblur") as progress:
     for index, (batch, runner) in enumerate(zip(batches, runners)):
+      runner.progress = progress
       logging.info("batch %d: %d image(s) of %d×%d, kernel sizes %s, %d candidate(s) in %d program(s)",
                    index, len(batch), *batch[0].y.shape, [item.kernel_size for item in batch],
                    len(runner.search.specs), len(runner.search.groups))
@@ -299,6 +386,7 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
           status = 1
           continue
         entry = {"source": item.source, "kernel_size": result.kernel_size,
+                 "fingerprint": runner.fingerprints[item.name],
                  "requested_kernel_size": item.kernel_size, "seed": result.seed,
                  "final_loss": float(result.loss_history[-1]), "batch": index,
                  "chosen": result.chosen,
@@ -315,7 +403,7 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
       summary["batches"].append(record)
       write_json(workdir / "summary.json", summary)
   write_json(workdir / "summary.json", summary)
-  done = len(summary["images"])
+  done = sum(item.name in summary["images"] for item in items)
   logging.info("%d image(s) done, %d error(s); results in %s", done, len(summary["errors"]), workdir)
   if not quiet:
     print(f"deblur: {done} image(s) written to {workdir}" +

@@ -8,6 +8,14 @@ from typing import Any, Mapping
 import ml_collections
 
 
+# Top-level keys of the command line's configs (app_config.py) that are not the engine's: where the
+# images are, their kernel sizes, preparation, batching and checkpoints. `resolve_config` ignores
+# them, so the same configs/*.py file serves `deblur` and `fit_selfdeblur`.
+PROGRAM_KEYS = ("data_dir", "pattern", "files", "kernel_size", "kernel_rule", "kernel_sizes", "crop",
+                "downscale", "color_mode", "max_batch_size", "checkpoint_every", "figure_steps",
+                "synthetic")
+
+
 def get_default_config() -> ml_collections.ConfigDict:
   """Every number of SelfDeblur's method, set as the released code sets it for Levin."""
   config = ml_collections.ConfigDict()
@@ -96,6 +104,8 @@ def resolve_config(config: Mapping[str, Any] | None,
     return resolved
   if isinstance(config, ml_collections.ConfigDict):
     config = config.to_dict()
+  if base is None:  # a program config (configs/*.py): the engine takes its part
+    config = {k: v for k, v in config.items() if k not in PROGRAM_KEYS}
   unknown = _unknown_keys(config, resolved)
   if unknown:
     raise ValueError(f"unknown config key(s) {', '.join(sorted(unknown))}; known top-level keys: "

@@ -49,7 +49,21 @@ def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
-  write_bytes(path, (json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n").encode())
+  """`data` as strict JSON: NaN and ±inf (which JSON cannot hold) are written as null."""
+  text = json.dumps(_finite(data), indent=2, sort_keys=True, default=_jsonable, allow_nan=False)
+  write_bytes(path, (text + "\n").encode())
+
+
+def _finite(value: Any) -> Any:
+  if isinstance(value, dict):
+    return {k: _finite(v) for k, v in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [_finite(v) for v in value]
+  if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+    return None
+  if isinstance(value, np.ndarray):
+    return _finite(value.tolist())
+  return value
 
 
 def _jsonable(value: Any) -> Any:

@@ -81,3 +81,17 @@ def test_batch_arguments_are_checked():
 def test_accepts_numpy_jax_and_integer_arrays():
   for y in (GOOD, jnp.asarray(GOOD), np.ones((16, 16), np.uint8)):
     assert fit_selfdeblur(y, 3, config=TINY).x.shape == (16, 16)
+
+
+def test_a_program_config_file_works_in_the_api_too():
+  """Issue #10, item 7: the engine takes its part of a configs/*.py config and ignores the program's."""
+  from selfdeblur_jax.app_config import load_config_file
+  from conftest import REPO
+
+  config = load_config_file(str(REPO / "configs" / "levin.py"))
+  resolved = resolve_config(config)
+  assert resolved.num_steps == 5000 and "data_dir" not in resolved
+  with pytest.raises(ValueError, match="unknown config key.*kernel_sizez"):
+    resolve_config({"kernel_sizez": 3})
+  result = fit_selfdeblur(GOOD, 3, config=resolve_config({**config.to_dict(), **TINY}))
+  assert result.kernel.shape == (3, 3)

@@ -112,3 +112,30 @@ def test_generators_get_their_own_learning_rates():
     updates, _ = opts[name].update({"w": jnp.ones(1)}, state)
     assert float(-updates["w"][0]) == pytest.approx(rate, rel=1e-4)
     assert isinstance(opts[name], optax.GradientTransformation)
+
+
+def test_kernel_centring_penalty_pulls_the_centroid_to_the_centre():
+  """kernel_offset matches a float64 NumPy centroid; the objective adds weight·|offset/K|²; a gradient
+  step on G_k's logits under that term moves the centroid towards the centre (k stays ≥ 0, sum 1)."""
+  import jax
+
+  from selfdeblur_jax.losses import kernel_offset
+
+  rng = np.random.default_rng(0)
+  logits = jnp.asarray(rng.normal(size=(9, 9)) + np.outer(np.arange(9), np.ones(9)) * 0.5, jnp.float32)
+  to_kernel = lambda lg: jax.nn.softmax(lg.ravel()).reshape(9, 9)  # noqa: E731 (G_k's output layer)
+  k = np.asarray(to_kernel(logits), np.float64)
+  rows, cols = np.mgrid[0:9, 0:9] - 4.0
+  np.testing.assert_allclose(kernel_offset(jnp.asarray(k)), [np.sum(k * rows), np.sum(k * cols)],
+                             rtol=1e-5, atol=1e-6)
+  plain, centred = get_default_config().loss, get_default_config().loss
+  centred.kernel_center_weight = 2.0
+  x = jnp.asarray(rng.random((20, 20)), jnp.float32)
+  y = jnp.asarray(rng.random((12, 12)), jnp.float32)
+  penalty = lambda lg: jnp.sum((kernel_offset(to_kernel(lg)) / 9) ** 2)  # noqa: E731
+  gap = (objective(x, to_kernel(logits), y, jnp.int32(0), centred, 0.0)
+         - objective(x, to_kernel(logits), y, jnp.int32(0), plain, 0.0))
+  np.testing.assert_allclose(gap, 2.0 * penalty(logits), rtol=1e-4)
+  stepped = to_kernel(logits - 200.0 * jax.grad(penalty)(logits))
+  assert np.linalg.norm(kernel_offset(stepped)) < 0.8 * np.linalg.norm(kernel_offset(jnp.asarray(k)))
+  assert float(stepped.min()) >= 0 and abs(float(stepped.sum()) - 1) < 1e-5

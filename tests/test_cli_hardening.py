@@ -1,0 +1,98 @@
+"""`bin/deblur` against what a careful user broke (issue #10): resume that checks what it resumes,
+unreadable checkpoints, clashing file stems, out-of-range settings, summaries that keep earlier results."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from conftest import grey_photo
+from test_cli import TINY_FLAGS, assert_one_line_error, deblur
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+  """A finished tiny run of one image, with its final checkpoint kept."""
+  root = tmp_path_factory.mktemp("finished")
+  image = root / "good.png"
+  iio.imwrite(image, (grey_photo()[200:224, 230:254] * 255).astype(np.uint8))
+  flags = [f"--config.data_dir={image}", "--config.kernel_size=5", "--quiet", *TINY_FLAGS]
+  result = deblur(*flags, f"--workdir={root / 'work'}")
+  assert result.returncode == 0, result.stderr
+  return root, flags
+
+
+def copy_of(finished, tmp_path):
+  root, flags = finished
+  workdir = tmp_path / "work"
+  shutil.copytree(root / "work", workdir)
+  return workdir, flags
+
+
+@pytest.mark.parametrize("change,fragment", [
+    ("--config.num_steps=6", "num_steps 4 -> 6"),
+    ("--config.kernel_size=7", "kernel_size 5 -> 7"),
+    ("--config.seed=3", "seed 0 -> 3"),
+])
+def test_resume_refuses_a_finished_result_made_with_other_settings(finished, tmp_path, change, fragment):
+  workdir, flags = copy_of(finished, tmp_path)
+  before = (workdir / "summary.json").read_bytes()
+  result = deblur(*flags, change, f"--workdir={workdir}", "--resume")
+  assert_one_line_error(result, 2, "good", "other settings", fragment, "fresh --workdir")
+  assert (workdir / "summary.json").read_bytes() == before
+
+
+def test_resume_refuses_a_checkpoint_written_with_another_network(finished, tmp_path):
+  workdir, flags = copy_of(finished, tmp_path)
+  (workdir / "good_x.png").unlink()  # unfinished: the checkpoint would be resumed
+  result = deblur(*flags, "--config.model_x.channels=6", f"--workdir={workdir}", "--resume")
+  assert_one_line_error(result, 2, "checkpoints/batch_", "model_x.channels 4 -> 6")
+
+
+def test_a_truncated_checkpoint_is_named_with_the_way_out(finished, tmp_path):
+  workdir, flags = copy_of(finished, tmp_path)
+  (workdir / "good_x.png").unlink()
+  (checkpoint,) = (workdir / "checkpoints").glob("batch_*.msgpack")
+  checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+  result = deblur(*flags, f"--workdir={workdir}", "--resume")
+  assert_one_line_error(result, 2, checkpoint.name, "cannot be read", "delete it")
+
+
+@pytest.mark.parametrize("setting,fragment", [
+    ("--config.seed=-1", "seed"), ("--config.seed=1099511627776", "seed"),
+    ("--config.optim.lr_x=nan", "optim.lr_x"), ("--config.optim.lr_x=-1", "optim.lr_x"),
+    ("--config.model_x.channels=0", "model_x.channels"),
+])
+def test_out_of_range_settings_are_refused_in_one_line(finished, tmp_path, setting, fragment):
+  root, flags = finished
+  result = deblur(*flags, setting, f"--workdir={tmp_path / 'w'}")
+  assert_one_line_error(result, 2, fragment)
+
+
+def test_a_failed_rerun_keeps_the_earlier_results_in_the_summary(finished, tmp_path):
+  workdir, flags = copy_of(finished, tmp_path)
+  before = json.loads((workdir / "summary.json").read_text())["images"]["good"]
+  result = deblur(*flags, "--config.optim.lr_x=1e38", f"--workdir={workdir}")  # diverges
+  assert result.returncode == 1
+  assert "non-finite" in result.stderr and "Traceback" not in result.stderr
+  summary = json.loads((workdir / "summary.json").read_text())
+  assert summary["images"]["good"] == before
+  assert any("non-finite" in e for e in summary["errors"])
+
+
+def test_inputs_with_the_same_stem_both_run(tmp_path):
+  """grey.png and grey.tif in one directory: both processed, outputs that cannot collide."""
+  d = tmp_path / "in"
+  d.mkdir()
+  crop = (grey_photo()[200:224, 230:254] * 255).astype(np.uint8)
+  iio.imwrite(d / "grey.png", crop)
+  iio.imwrite(d / "grey.tif", crop[::-1].copy())
+  result = deblur(f"--config.data_dir={d}", "--config.kernel_size=5", "--quiet", *TINY_FLAGS,
+                  f"--workdir={tmp_path / 'w'}")
+  assert result.returncode == 0, result.stderr
+  summary = json.loads((tmp_path / "w" / "summary.json").read_text())
+  assert sorted(summary["images"]) == ["grey_png", "grey_tif"]
+  assert (tmp_path / "w" / "grey_png_x.png").is_file() and (tmp_path / "w" / "grey_tif_x.png").is_file()
