@@ -1,11 +1,28 @@
-"""`deblur`: SelfDeblur on files, directories or globs, configured by ml_collections config files.
+"""deblur: blind deconvolution of blurry photos with SelfDeblur (Ren et al., CVPR 2020), in JAX.
 
-  deblur --config=configs/levin.py --config.data_dir=../shared/datasets/levin --workdir=runs/levin
+Usage: deblur --config=CONFIG[:robust] [--config.KEY=VALUE ...] [--workdir=DIR] [--resume] [--quiet]
+
+  deblur --config=demo --workdir=demo_out          # a synthetic demo, no data needed
+  deblur --config=default --config.data_dir=photo.png --config.kernel_size=21
+  deblur --config=default:robust --config.data_dir='blurry/*.png' --config.kernel_size=21
+  deblur --config=levin --config.data_dir=../shared/datasets/levin --workdir=runs/levin --resume
+  deblur --config=color --config.data_dir=photo.jpg --config.kernel_size=31
+
+CONFIG is a shipped config (demo, default, paper, levin, mini_levin, lai, color) or a config file;
+':robust' runs 4 candidates per image and keeps the one a no-reference selector prefers. Any
+setting can be overridden with --config.KEY=VALUE (e.g. --config.num_steps=2000, a mapping as
+--config.kernel_sizes="{'photo': 31}").
+
+Options:
+  --config=CONFIG[:robust]   the config (required), then --config.KEY=VALUE overrides
+  --workdir=DIR              results and checkpoints (default: ./workdir)
+  --resume                   continue from the checkpoints in --workdir; skip finished images
+  --quiet                    no progress bar; warnings and errors only
 
 Writes, per image, `<name>_x.png`, `<name>_k.png`, `<name>.npz` and `<name>_progress.png`, and a
-`summary.json` for the run; checkpoints the batched state every `checkpoint_every` steps, and with
-`--resume` continues a killed run to the same result. Exit status: 0 all images done, 1 some images
-could not be used or failed, 2 the run could not start (bad config, input or workdir).
+`summary.json`; checkpoints every `checkpoint_every` steps, and with --resume continues a killed run
+to the same result (refusing checkpoints and results made with other settings). Exit status: 0 all
+images done, 1 some images could not be used or failed, 2 the run could not start.
 """
 
 from __future__ import annotations
@@ -36,6 +53,8 @@ from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
 from selfdeblur_jax.app_config import engine_config
 from selfdeblur_jax.color import ycbcr_to_rgb
 from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.configs import NAMES as CONFIG_NAMES
+from selfdeblur_jax.configs import config_path
 from selfdeblur_jax.data import ImageError
 from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.figures import progress_figure
@@ -417,7 +436,8 @@ def main(argv: list[str]) -> None:
   try:
     config = _CONFIG.value
     if config is None:
-      _fail("no config: pass --config=configs/demo.py (or another file in configs/)", 2)
+      _fail(f"no config: pass --config=NAME, one of {', '.join(CONFIG_NAMES)} (e.g. --config=demo), "
+            "or a config file", 2)
     config.keys()  # config_flags loads the file lazily: surface its errors here
   except (OSError, SyntaxError, AttributeError, KeyError, TypeError, ValueError) as error:
     _fail(f"cannot load --config: {_one_line(error)}", 2)
@@ -443,11 +463,42 @@ def _parse_flags(argv: list[str]) -> list[str]:
   try:
     return flags.FLAGS(argv)
   except Exception as error:  # config_flags raises KeyError, AttributeError, ... as well
-    _fail(f"{_one_line(error)} (see --helpfull)", 2)
+    entries = [t.split("=")[0] for t in argv if t.startswith("--config.kernel_sizes.")]
+    if entries:  # config_flags cannot add keys to the empty mapping one by one
+      name = entries[0].removeprefix("--config.kernel_sizes.")
+      _fail(f"{entries[0]}: per-file kernel sizes are one mapping; write it whole, e.g. "
+            f"--config.kernel_sizes=\"{{'{name}': 21}}\"", 2)
+    _fail(f"{_one_line(error)} (see --help)", 2)
+
+
+def _config_argument(argv: list[str]) -> list[str]:
+  """argv with `--config=NAME[:arg]` pointing at the shipped config NAME where no such file exists
+  (also for `configs/NAME.py` outside a source checkout); one-line error if neither exists."""
+  argv = list(argv)
+  for i, token in enumerate(argv):
+    if token == "--config" and i + 1 < len(argv):
+      argv[i:i + 2] = [f"--config={argv[i + 1]}"]
+  for i, token in enumerate(argv):
+    if not token.startswith("--config="):
+      continue
+    path, sep, arg = token[len("--config="):].partition(":")
+    if Path(path).is_file():
+      continue
+    candidate = Path(path)
+    name = candidate.stem if (candidate.suffix == ".py" and candidate.parent.name in ("configs", "")) else path
+    shipped = config_path(name)
+    if shipped is None:
+      _fail(f"--config: no config file {path}; use a file or a shipped config: {', '.join(CONFIG_NAMES)}"
+            " (e.g. --config=demo)", 2)
+    argv[i] = f"--config={shipped}{sep}{arg}"
+  return argv
 
 
 def run() -> None:
   """Console-script entry point."""
+  sys.modules["__main__"].__doc__ = __doc__  # what --help prints
+  flags.adopt_module_key_flags(sys.modules[__name__])
+  sys.argv = _config_argument(sys.argv)
   app.run(main, flags_parser=_parse_flags)
 
 

@@ -117,7 +117,10 @@ def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = 
   size = kernel_size_for(name, config)
   colour = config.color_mode == "ycbcr"
   image = read_image(path, mode="rgb" if colour else "grey")
-  image = center_crop(downscale(image, int(config.downscale)), int(config.crop))
+  try:
+    image = center_crop(downscale(image, int(config.downscale)), int(config.crop))
+  except ImageError as error:
+    raise ImageError(f"{path}: {error}; use a smaller crop (0: the whole image)") from None
   chroma = None
   if colour:
     ycbcr = rgb_to_ycbcr(image)
@@ -133,6 +136,10 @@ def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = 
 
 def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
   """All problems of a run, and one error line per file that cannot be used (the rest still run)."""
+  if int(config.crop) < 0:
+    raise ImageError(f"crop must be >= 0 (0: the whole image), got {config.crop}")
+  if int(config.downscale) < 1:
+    raise ImageError(f"downscale must be an integer >= 1 (1: none), got {config.downscale}")
   if config.color_mode not in ("grey", "ycbcr"):
     raise ImageError(f"color_mode {config.color_mode!r} is unknown; use 'grey' or 'ycbcr'")
   if config.synthetic.enabled:

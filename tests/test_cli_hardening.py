@@ -96,3 +96,35 @@ def test_inputs_with_the_same_stem_both_run(tmp_path):
   summary = json.loads((tmp_path / "w" / "summary.json").read_text())
   assert sorted(summary["images"]) == ["grey_png", "grey_tif"]
   assert (tmp_path / "w" / "grey_png_x.png").is_file() and (tmp_path / "w" / "grey_tif_x.png").is_file()
+
+
+@pytest.mark.parametrize("setting,fragments", [
+    ("--config.crop=-5", ("crop must be >= 0",)),
+    ("--config.crop=99", ("good.png", "crop 99 is larger than the image")),
+    ("--config.kernel_sizes.good=5", ("one mapping", "--config.kernel_sizes=")),
+])
+def test_small_setting_errors_say_what_to_write(finished, tmp_path, setting, fragments):
+  root, flags = finished
+  result = deblur(*flags, setting, f"--workdir={tmp_path / 'w'}")
+  assert_one_line_error(result, 2, *fragments)  # the only image unusable: nothing could run
+
+
+def test_help_shows_the_usage_and_configs_load_by_name_from_anywhere(tmp_path):
+  import subprocess
+  import sys
+
+  from conftest import REPO
+  env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+  shown = subprocess.run([sys.executable, str(REPO / "bin" / "deblur"), "--help"], capture_output=True,
+                         text=True, cwd=tmp_path, env=env, timeout=120)
+  for fragment in ("Usage: deblur --config=", "--workdir", "--resume", "--config=demo", ":robust"):
+    assert fragment in shown.stdout, shown.stdout
+  unknown = subprocess.run([sys.executable, str(REPO / "bin" / "deblur"), "--config=nothere"],
+                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+  assert unknown.returncode == 2 and "shipped config: color, default, demo" in unknown.stderr
+  # From another directory, by name and as configs/NAME.py: the shipped file is found.
+  for config in ("demo", "configs/demo.py"):
+    result = subprocess.run([sys.executable, str(REPO / "bin" / "deblur"), f"--config={config}",
+                             "--config.num_steps=abc"], capture_output=True, text=True, cwd=tmp_path,
+                            env=env, timeout=120)
+    assert result.returncode == 2 and "num_steps" in result.stderr and "no config file" not in result.stderr
