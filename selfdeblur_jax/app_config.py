@@ -26,6 +26,9 @@ def add_app_fields(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
     config.crop = 0  # centre crop to crop×crop before deblurring; 0: whole image
     config.downscale = 1  # integer box-downscale factor applied first (colour photos on a CPU)
     config.color_mode = "grey"  # "grey", or "ycbcr": deblur Y and keep the original Cb/Cr
+    config.restore = "network"  # "nonblind": kernel from a window, whole photo by non-blind deconvolution
+    config.estimate_window = 256  # side of that window (where the photo has the most edges)
+    config.restore_colour = "rgb"  # "rgb": deconvolve each channel; "y": luma only, Cb/Cr kept
     config.max_batch_size = 8  # problems of one shape per XLA program
     config.checkpoint_every = 500  # steps; 0: no checkpoints
     config.figure_steps = 4  # snapshots of x and k in the per-image figure

@@ -57,8 +57,9 @@ from selfdeblur_jax.configs import NAMES as CONFIG_NAMES
 from selfdeblur_jax.configs import config_path
 from selfdeblur_jax.data import ImageError
 from selfdeblur_jax.evaluation import evaluate
-from selfdeblur_jax.figures import progress_figure
+from selfdeblur_jax.figures import photo_figure, progress_figure
 from selfdeblur_jax.io import write_json, write_npz, write_png
+from selfdeblur_jax.photo import restore_nonblind
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.problems import Item, load_items
 from selfdeblur_jax.sharding import num_shards
@@ -126,13 +127,19 @@ def _snapshot_steps(num_steps: int, count: int) -> list[int]:
   return [int(round(t)) for t in np.linspace(num_steps / count, num_steps, count)]
 
 
-def fingerprint(item: Item, engine: ml_collections.ConfigDict) -> dict[str, Any]:
-  """What defines an image's result: the engine's config (seed included), the image's content and
-  its kernel size. Stored with checkpoints and finished results, compared on --resume."""
+def fingerprint(item: Item, engine: ml_collections.ConfigDict,
+                config: ml_collections.ConfigDict | None = None) -> dict[str, Any]:
+  """What defines an image's result: the engine's config (seed included) and, in photo mode, how the
+  photo is restored; the image's content and its kernel size. Stored with checkpoints and finished
+  results, compared on --resume."""
   content = hashlib.sha1(np.ascontiguousarray(item.y).tobytes())
-  if item.chroma is not None:
-    content.update(np.ascontiguousarray(item.chroma).tobytes())
-  return {"config": json.dumps(engine.to_dict(), sort_keys=True, default=str),
+  for extra in (item.chroma, item.photo):
+    if extra is not None:
+      content.update(np.ascontiguousarray(extra).tobytes())
+  settings = engine.to_dict()
+  if config is not None and item.photo is not None:
+    settings.update({key: config[key] for key in ("restore", "estimate_window", "restore_colour")})
+  return {"config": json.dumps(settings, sort_keys=True, default=str),
           "image": content.hexdigest(), "kernel_size": int(item.kernel_size)}
 
 
@@ -184,7 +191,7 @@ class BatchRunner:
     # Per candidate: [(step, x, k)], and the last step each group reported (progress, snapshots).
     self.snapshots: list[list] = [[] for _ in specs]
     self.group_step = [0] * len(self.search.groups)
-    self.fingerprints = {item.name: fingerprint(item, self.engine) for item in items}
+    self.fingerprints = {item.name: fingerprint(item, self.engine, config) for item in items}
     self.payload: dict[str, Any] | None = None  # the checkpoint to resume from, once checked
 
   def check_resume(self) -> None:
@@ -297,6 +304,16 @@ class BatchRunner:
   def _write(self, item: Item, result, snapshots) -> None:
     out = self.workdir
     x = result.x
+    if item.photo is not None:  # photo mode: the whole photo, restored with the window's kernel
+      restored = restore_nonblind(item.photo, result.kernel, float(self.engine.candidates.nonblind_weight),
+                                  self.config.restore_colour)
+      write_png(out / f"{item.name}_x.png", restored)
+      write_png(out / f"{item.name}_k.png", result.kernel / max(float(result.kernel.max()), 1e-12))
+      write_npz(out / f"{item.name}.npz", k=result.kernel, window=np.asarray(item.window),
+                x_window=x, y_window=item.y, loss_history=result.loss_history)
+      photo_figure(out / f"{item.name}_progress.png", f"{item.name} (K={result.kernel_size})",
+                   item.photo, restored, result.kernel, item.window)
+      return
     if item.chroma is not None:
       write_png(out / f"{item.name}_x.png", ycbcr_to_rgb(np.concatenate([x[..., None], item.chroma], -1)))
     else:
@@ -354,7 +371,7 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
   for item in items:
     if resume and _outputs_complete(workdir, item):
       stored = previous.get(item.name, {}).get("fingerprint")
-      difference = fingerprint_difference(stored, fingerprint(item, engine))
+      difference = fingerprint_difference(stored, fingerprint(item, engine, config))
       if difference:
         raise RunError(f"{item.name}: its finished result in {workdir} was made with other settings "
                        f"({difference}); resume with those settings, or use a fresh --workdir")

@@ -52,7 +52,10 @@ def read_image(path: str | os.PathLike, mode: str = "grey") -> np.ndarray:
   whose intended display is ambiguous, with a message that says how to convert them.
   """
   try:
-    image = iio.imread(path)
+    try:
+      image = iio.imread(path, rotate=True)  # as displayed: EXIF orientation applied (camera photos)
+    except TypeError:  # a reader without EXIF orientation (e.g. TIFF's)
+      image = iio.imread(path)
   except Exception as error:  # imageio raises many types for unreadable files
     raise ImageError(f"{path}: not a readable image ({type(error).__name__}); re-save it as 8-bit PNG "
                      "or JPEG") from None

@@ -46,3 +46,29 @@ def progress_figure(path: str | os.PathLike, title: str, blurry: np.ndarray,
   fig.savefig(buffer, format="png", dpi=90)
   plt.close(fig)
   write_bytes(path, buffer.getvalue())
+
+
+def photo_figure(path: str | os.PathLike, title: str, blurry: np.ndarray, restored: np.ndarray,
+                 kernel: np.ndarray, window: tuple[int, int, int, int] | None = None) -> None:
+  """Blurry photo (with the estimation window outlined) | restored photo | kernel."""
+  fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1, 1, 0.45]})
+  grey = {"cmap": "gray", "vmin": 0, "vmax": 1}
+  axes[0].imshow(np.clip(blurry, 0, 1), **(grey if blurry.ndim == 2 else {}))
+  axes[0].set_title("blurry")
+  if window is not None:
+    top, left, height, width = window
+    axes[0].add_patch(plt.Rectangle((left - 0.5, top - 0.5), width, height, fill=False, ec="yellow",
+                                    lw=1))
+  axes[1].imshow(np.clip(restored, 0, 1), **(grey if restored.ndim == 2 else {}))
+  axes[1].set_title("deblurred")
+  axes[2].imshow(kernel / max(float(kernel.max()), 1e-12), cmap="gray", vmin=0, vmax=1)
+  axes[2].set_title(f"kernel {kernel.shape[0]}×{kernel.shape[1]}")
+  for ax in axes:
+    ax.set_xticks([])
+    ax.set_yticks([])
+  fig.suptitle(title)
+  fig.tight_layout()
+  buffer = io.BytesIO()
+  fig.savefig(buffer, format="png", dpi=100)
+  plt.close(fig)
+  write_bytes(path, buffer.getvalue())

@@ -11,6 +11,7 @@ import numpy as np
 
 from selfdeblur_jax.api import validate_kernel_size
 from selfdeblur_jax.candidates import candidate_sizes
+from selfdeblur_jax.photo import choose_window, luma
 from selfdeblur_jax.color import rgb_to_ycbcr
 from selfdeblur_jax.data import (KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs,
                                  read_image)
@@ -29,6 +30,8 @@ class Item:
   chroma: np.ndarray | None = None  # H×W×2 Cb/Cr kept from the input in colour mode
   sharp: np.ndarray | None = None  # ground truth, for synthetic problems
   true_kernel: np.ndarray | None = None
+  photo: np.ndarray | None = None  # restore="nonblind": the whole photo (H×W or H×W×3) to restore
+  window: tuple[int, int, int, int] | None = None  # (top, left, height, width) of y in the photo
 
 
 def check_kernel_size(size: object, where: str) -> int:
@@ -121,17 +124,26 @@ def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = 
     image = center_crop(downscale(image, int(config.downscale)), int(config.crop))
   except ImageError as error:
     raise ImageError(f"{path}: {error}; use a smaller crop (0: the whole image)") from None
-  chroma = None
-  if colour:
+  chroma, photo, window = None, None, None
+  if config.restore == "nonblind":  # estimate on the most textured window, restore the whole photo
+    photo = image
+    grey = luma(image)
+    top, left = choose_window(grey, int(config.estimate_window))
+    height, width = min(int(config.estimate_window), grey.shape[0]), min(int(config.estimate_window),
+                                                                        grey.shape[1])
+    window = (top, left, height, width)
+    image = grey[top:top + height, left:left + width]
+  elif colour:
     ycbcr = rgb_to_ycbcr(image)
     image, chroma = ycbcr[..., 0], ycbcr[..., 1:]
   largest = max(candidate_sizes(size, config))
   if largest >= min(image.shape[:2]):
     what = f"{size}×{size} kernel" + (f" (candidates up to {largest})" if largest != size else "")
-    raise ImageError(f"{path}: image {image.shape[0]}×{image.shape[1]} is not larger than its "
-                     f"{what}; use a smaller kernel_size or a larger image")
+    where = "estimation window" if window else "image"
+    raise ImageError(f"{path}: {where} {image.shape[0]}×{image.shape[1]} is not larger than its "
+                     f"{what}; use a smaller kernel_size or a larger {where}")
   return Item(name=name, y=np.ascontiguousarray(image, np.float32), kernel_size=size,
-              source=str(path), chroma=chroma)
+              source=str(path), chroma=chroma, photo=photo, window=window)
 
 
 def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
@@ -140,6 +152,13 @@ def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]
     raise ImageError(f"crop must be >= 0 (0: the whole image), got {config.crop}")
   if int(config.downscale) < 1:
     raise ImageError(f"downscale must be an integer >= 1 (1: none), got {config.downscale}")
+  if config.restore not in ("network", "nonblind"):
+    raise ImageError(f"restore {config.restore!r} is unknown; use 'network' (G_x's image) or "
+                     "'nonblind' (kernel from a window, whole photo by non-blind deconvolution)")
+  if config.restore_colour not in ("rgb", "y"):
+    raise ImageError(f"restore_colour {config.restore_colour!r} is unknown; use 'rgb' or 'y'")
+  if int(config.estimate_window) < 3:
+    raise ImageError(f"estimate_window must be >= 3 pixels, got {config.estimate_window}")
   if config.color_mode not in ("grey", "ycbcr"):
     raise ImageError(f"color_mode {config.color_mode!r} is unknown; use 'grey' or 'ycbcr'")
   if config.synthetic.enabled:

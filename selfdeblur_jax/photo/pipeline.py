@@ -1,0 +1,62 @@
+"""Deblurring a whole photo: the kernel from SelfDeblur on its most textured window, the photo from
+non-blind deconvolution with that kernel (the authors' own advice for large images)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+import numpy as np
+
+from selfdeblur_jax.api import FitResult, fit_selfdeblur, validate_kernel_size
+from selfdeblur_jax.color import rgb_to_ycbcr
+from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.photo.restore import restore_nonblind
+from selfdeblur_jax.photo.window import choose_window
+
+
+@dataclasses.dataclass
+class PhotoResult:
+  """A restored photo, the kernel, and where and how the kernel was estimated."""
+
+  image: np.ndarray  # the input's shape (H×W or H×W×3), in [0, 1]
+  kernel: np.ndarray  # the estimated convolution kernel
+  window: tuple[int, int, int, int]  # (top, left, height, width) of the estimation window
+  fit: FitResult  # SelfDeblur's fit on the window (its x, candidates, loss history)
+
+
+def luma(image: np.ndarray) -> np.ndarray:
+  """The grey image a kernel is estimated on: the image itself, or BT.601 Y of an RGB image."""
+  image = np.asarray(image, np.float32)
+  return image if image.ndim == 2 else rgb_to_ycbcr(image)[..., 0]
+
+
+def deblur_photo(image: Any, kernel_size: int, *, config: Mapping[str, Any] | None = None,
+                 seed: int = 0, window: int = 256, colour: str = "rgb",
+                 weight: float | None = None) -> PhotoResult:
+  """Deblur a whole grey (H×W) or RGB (H×W×3) photo in [0, 1] of any size.
+
+  Args:
+    image: the blurry photo.
+    kernel_size: odd K, smaller than the window.
+    config: the engine's config for the estimate (e.g. configs/photo.py's); candidates work too.
+    seed: SelfDeblur's seed.
+    window: side of the square estimation window, chosen where the photo has the most edge energy
+      (`choose_window`); the whole photo if it is smaller.
+    colour: "rgb" deconvolves each channel, "y" the luma only (keeping Cb/Cr).
+    weight: the non-blind prior weight (default: config.candidates.nonblind_weight).
+  """
+  image = np.asarray(image, np.float32)
+  if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] != 3):
+    raise ValueError(f"image must be H×W grey or H×W×3 RGB, got shape {image.shape}")
+  if not np.all(np.isfinite(image)) or image.min() < 0 or image.max() > 1:
+    raise ValueError("image must hold finite values in [0, 1]; scale 8-bit photos by 1/255")
+  grey = luma(image)
+  top, left = choose_window(grey, window)
+  height, width = min(window, grey.shape[0]), min(window, grey.shape[1])
+  validate_kernel_size(kernel_size, (height, width), "kernel_size")
+  resolved = resolve_config(config)
+  fit = fit_selfdeblur(grey[top:top + height, left:left + width], kernel_size, config=resolved, seed=seed)
+  weight = float(resolved.candidates.nonblind_weight if weight is None else weight)
+  restored = restore_nonblind(image, fit.kernel, weight, colour)
+  return PhotoResult(restored, fit.kernel, (top, left, height, width), fit)
