@@ -22,7 +22,11 @@ def get_default_config() -> ml_collections.ConfigDict:
   config.num_steps = 5000
   config.seed = 0
   config.chunk_size = 100  # steps per host call: progress, callbacks and checkpoints happen between
-  config.batch_strategy = "auto"  # "vmap", "map" (loop over problems in one program), "auto": map on CPU
+  config.batch_strategy = "auto"  # "vmap", "map" (loop over problems in one program), "chunked"
+  # (loop over groups of batch_chunk problems, vmapped within); "auto": map on the CPU, else vmap
+  config.batch_chunk = 4
+  config.precision = "highest"  # convs/matmuls: "highest" (float32), "default" (the backend's, TF32
+  # on an H100's convolutions), "bfloat16" (G_x computed in bfloat16; parameters and Adam in float32)
 
   config.model_x = ml_collections.ConfigDict()
   config.model_x.input_depth = 8
@@ -138,8 +142,12 @@ def _check(config: ml_collections.ConfigDict) -> None:
   if config.loss.data_term not in ("mse_then_ssim", "mse", "ssim"):
     raise ValueError(f"loss.data_term must be 'mse_then_ssim', 'mse' or 'ssim', got "
                      f"{config.loss.data_term!r}")
-  if config.batch_strategy not in ("auto", "vmap", "map"):
-    raise ValueError(f"batch_strategy must be 'auto', 'vmap' or 'map', got {config.batch_strategy!r}")
+  if config.batch_strategy not in ("auto", "vmap", "map", "chunked"):
+    raise ValueError(f"batch_strategy must be 'auto', 'vmap', 'map' or 'chunked', got "
+                     f"{config.batch_strategy!r}")
+  _positive_int(config, "batch_chunk")
+  if config.precision not in ("highest", "default", "bfloat16"):
+    raise ValueError(f"precision must be 'highest', 'default' or 'bfloat16', got {config.precision!r}")
   if config.optim.mode not in ("joint", "alternating"):
     raise ValueError(f"optim.mode must be 'joint' or 'alternating', got {config.optim.mode!r}")
   for name in ("model_x.input_depth", "model_x.num_scales", "model_x.channels", "model_x.skip_channels",

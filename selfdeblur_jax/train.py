@@ -163,10 +163,16 @@ def make_generators(config: ml_collections.ConfigDict, support_size: int):
   """Pure functions G_x(params, batch_stats, z) -> (x (H', W'), new stats) and G_k(params, z, support)."""
   gx, gk = create_models(config, support_size)
 
+  compute = jnp.bfloat16 if config.precision == "bfloat16" else None
+
   def generate_x(params_x, batch_stats, z):
+    if compute is not None:  # bfloat16 compute; parameters, optimiser and loss stay float32
+      params_x = jax.tree.map(lambda p: p.astype(compute), params_x)
+      z = z.astype(compute)
     out, updates = gx.apply({"params": params_x, "batch_stats": batch_stats}, z,
                             mutable=["batch_stats"])
-    return out[0, :, :, 0], updates["batch_stats"]
+    stats = jax.tree.map(lambda new, old: new.astype(old.dtype), updates["batch_stats"], batch_stats)
+    return out[0, :, :, 0].astype(jnp.float32), stats
 
   def generate_k(params_k, z_k, support):
     return gk.apply({"params": params_k}, z_k, support)
@@ -232,19 +238,48 @@ def make_train_step(config: ml_collections.ConfigDict, support_size: int
 
 
 def batch_strategy(config: ml_collections.ConfigDict) -> str:
-  """'vmap' or 'map': how a batch of problems shares one XLA program.
+  """'vmap', 'map' or 'chunked': how a batch of problems shares one XLA program.
 
   'vmap' batches every operation across problems, which is what fills an accelerator. On the CPU,
   vmapping convolutions over per-problem weights makes them grouped convolutions that XLA runs about
   1.7× slower per problem (benchmarks/RESULTS.md), so 'auto' picks 'map' there: the same program loops
-  over the problems inside each step. Both give the same numbers up to float rounding (tested).
+  over the problems inside each step. 'chunked' loops over groups of `batch_chunk` problems, vmapped
+  within a group. All give the same numbers up to float rounding (tested).
   """
   strategy = config.batch_strategy
   if strategy == "auto":
     return "map" if jax.default_backend() == "cpu" else "vmap"
-  if strategy not in ("vmap", "map"):
-    raise ValueError(f"batch_strategy must be 'auto', 'vmap' or 'map', got {strategy!r}")
+  if strategy not in BATCH_STRATEGIES:
+    raise ValueError(f"batch_strategy must be 'auto' or one of {BATCH_STRATEGIES}, got {strategy!r}")
   return strategy
+
+
+BATCH_STRATEGIES = ("vmap", "map", "chunked")
+
+
+def batched(fn: Callable, config: ml_collections.ConfigDict) -> Callable:
+  """`fn(state, problem)` over a batch-first (states, problems) by the config's batch strategy."""
+  strategy = batch_strategy(config)
+  if strategy == "vmap":
+    return jax.vmap(fn)
+  size = int(config.batch_chunk) if strategy == "chunked" else None
+  return lambda states, problems: lax.map(lambda sp: fn(*sp), (states, problems), batch_size=size)
+
+
+def _in_precision_scope(fn: Callable, config: ml_collections.ConfigDict) -> Callable:
+  """`fn` (jitted) called, and therefore traced and compiled, under `precision_scope(config)`."""
+  @functools.wraps(fn)
+  def call(*args):
+    with precision_scope(config):
+      return fn(*args)
+  return call
+
+
+def precision_scope(config: ml_collections.ConfigDict):
+  """The matmul/convolution precision to trace and compile under: 'highest' (full float32) for
+  `precision="highest"`, the backend's default otherwise ('default'; 'bfloat16' computes G_x in
+  bfloat16 on top, see `make_generators`)."""
+  return jax.default_matmul_precision("highest" if config.precision == "highest" else None)
 
 
 @functools.lru_cache(maxsize=16)
@@ -262,16 +297,14 @@ def compiled_runner(config: ml_collections.FrozenConfigDict, support_size: int, 
     # Under `map` an inactive problem costs nothing; under `vmap` the cond becomes a select.
     return lax.cond(state.active, lambda: train_step(state, problem)[0], lambda: state)
 
-  if batch_strategy(config) == "vmap":
-    batched_step = jax.vmap(step_if_active)
-  else:
-    batched_step = lambda states, problems: lax.map(lambda sp: step_if_active(*sp), (states, problems))
+  batched_step = batched(step_if_active, config)
 
   def run_steps(states: TrainState, problems: Problem, num_steps) -> TrainState:
     TRACE_COUNTS["run_steps"] += 1
     return lax.fori_loop(0, num_steps, lambda _, s: batched_step(s, problems), states)
 
-  return jax.jit(per_device(run_steps, shards, num_batched_args=2, num_replicated_args=1))
+  return _in_precision_scope(jax.jit(per_device(run_steps, shards, num_batched_args=2,
+                                                num_replicated_args=1)), config)
 
 
 @functools.lru_cache(maxsize=16)
@@ -286,11 +319,8 @@ def compiled_outputs(config: ml_collections.FrozenConfigDict, support_size: int,
     x, _ = generate_x(state.params["x"], state.batch_stats, state.z_x)
     return x, generate_k(state.params["k"], state.z_k, problem.support)
 
-  if batch_strategy(config) == "vmap":
-    batched = jax.vmap(outputs)
-  else:
-    batched = lambda states, problems: lax.map(lambda sp: outputs(*sp), (states, problems))
-  return jax.jit(per_device(batched, shards, num_batched_args=2))
+  return _in_precision_scope(jax.jit(per_device(batched(outputs, config), shards, num_batched_args=2)),
+                             config)
 
 
 def train(states: TrainState, problems: Problem, config: ml_collections.ConfigDict,

@@ -56,7 +56,7 @@ def three_problems(small_image, photo):
   return ys, [3, 5, 7], [0, 1, 2]
 
 
-@pytest.mark.parametrize("strategy,steps,atol", [("map", 2, 1e-5), ("vmap", 1, 1e-4)])
+@pytest.mark.parametrize("strategy,steps,atol", [("map", 2, 1e-5), ("vmap", 1, 1e-4), ("chunked", 1, 1e-4)])
 def test_batch_with_mixed_kernel_sizes_equals_each_problem_alone(three_problems, strategy, steps, atol):
   """Three problems of sizes 3, 5, 7 in one program on a shared K_max = 7 support (`support_size`) =
   each alone on the same support.
@@ -71,7 +71,8 @@ def test_batch_with_mixed_kernel_sizes_equals_each_problem_alone(three_problems,
   per-strategy horizon and tolerance. Over a whole run, see the next test.
   """
   ys, sizes, seeds = three_problems
-  config = with_overrides(batch_strategy=strategy, num_steps=steps, loss={"switch_step": steps})
+  config = with_overrides(batch_strategy=strategy, num_steps=steps, loss={"switch_step": steps},
+                          batch_chunk=2)  # 'chunked': groups of 2 and 1
   together = fit_batch(ys, sizes, config=config, seeds=seeds, support_size=7)
   for y, size, seed, batched in zip(ys, sizes, seeds, together):
     alone = fit_batch([y], [size], config=config, seeds=[seed], support_size=7)[0]
@@ -160,3 +161,42 @@ def test_batch_is_sharded_over_all_devices(tmp_path):
   done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
                         timeout=300)
   assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def _conv_input_dtypes(jaxpr) -> list:
+  """dtypes of the first operand of every convolution in a (closed) jaxpr, sub-jaxprs included."""
+  found = []
+  for eqn in jaxpr.eqns:
+    if eqn.primitive.name == "conv_general_dilated":
+      found.append(eqn.invars[0].aval.dtype)
+    for value in eqn.params.values():
+      for sub in value if isinstance(value, (list, tuple)) else [value]:
+        inner = getattr(sub, "jaxpr", sub)
+        if hasattr(inner, "eqns"):
+          found += _conv_input_dtypes(inner)
+  return found
+
+
+@pytest.mark.parametrize("precision", ["highest", "bfloat16"])
+def test_the_precision_option_is_honoured(small_image, precision):
+  """'bfloat16' really convolves G_x in bfloat16 (forward and backward); the blur, the loss and the
+  parameters stay float32. 'highest' has no bfloat16 anywhere."""
+  import jax.numpy as jnp
+
+  from selfdeblur_jax.config import resolve_config
+  from selfdeblur_jax.train import Problem, create_train_state, make_train_step, program_config
+
+  config = resolve_config({**TINY, "precision": precision})
+  state = create_train_state(jax.random.PRNGKey(0), small_image.shape, 5, config)
+  problem = Problem(y=jnp.asarray(small_image), support=jnp.ones((5, 5), bool),
+                    tv_weight=jnp.float32(0))
+  closed = jax.make_jaxpr(make_train_step(program_config(config), 5))(state, problem)
+  dtypes = [str(d) for d in _conv_input_dtypes(closed.jaxpr)]
+  if precision == "bfloat16":
+    assert dtypes.count("bfloat16") >= 10 and "float32" in dtypes  # G_x in bf16; blur/SSIM in f32
+    new_state, _ = make_train_step(program_config(config), 5)(state, problem)
+    assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(new_state.params))
+  else:
+    assert "bfloat16" not in dtypes
+  result = fit_selfdeblur(small_image, 5, config={**TINY, "precision": precision})
+  assert np.all(np.isfinite(result.loss_history))
