@@ -268,10 +268,15 @@ def batched(fn: Callable, config: ml_collections.ConfigDict) -> Callable:
 
 def _in_precision_scope(fn: Callable, config: ml_collections.ConfigDict) -> Callable:
   """`fn` (jitted) called, and therefore traced and compiled, under `precision_scope(config)`."""
-  @functools.wraps(fn)
   def call(*args):
     with precision_scope(config):
       return fn(*args)
+
+  def lower(*args):  # for cost and memory analyses (benchmarks)
+    with precision_scope(config):
+      return fn.lower(*args)
+
+  call.lower = lower
   return call
 
 

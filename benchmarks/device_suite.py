@@ -1,0 +1,190 @@
+"""One prepared script for a session with a GPU (issue #8): every batch form and precision of the batched
+SelfDeblur step, measured in one call, with a time budget; writes one JSON and one Markdown table.
+
+  python benchmarks/device_suite.py --out_dir=$OUT                 # on the GPU, ~8 minutes
+  python benchmarks/device_suite.py --smoke --out_dir=/tmp/suite   # a CPU check of the script itself
+
+Per measurement: profile (full: 255², G_x 128 channels; mini: 128², 64 channels; kernel 15), batch size
+B, batch form (vmap, map, chunked), precision (highest, default, bfloat16): compile seconds,
+images·steps/s, XLA's FLOPs per step, achieved TFLOP/s and its fraction of this device's dense matmul
+rate at the same precision (measured first), and the program's memory (XLA's memory analysis of the
+compiled step: arguments + temporaries + outputs). Then the projected wall time of the whole Levin
+protocol (32 images × 5000 steps, full networks) at the fastest measured setting. Measurements run
+most important first and the script stops starting new ones when --budget_s is spent; every finished
+row is written at once, so a killed run keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
+from selfdeblur_jax.config import resolve_config  # noqa: E402
+from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
+from selfdeblur_jax.sharding import num_shards  # noqa: E402
+from selfdeblur_jax.train import (compiled_runner, init_batch, make_train_step,  # noqa: E402
+                                  precision_scope, program_config)
+
+KERNEL = 15
+LEVIN_IMAGES, LEVIN_STEPS = 32, 5000
+
+
+def plan(smoke: bool) -> list[tuple[str, int, str, str]]:
+  """(profile, B, form, precision), most important first."""
+  if smoke:
+    return [("smoke", 1, "vmap", "highest"), ("smoke", 2, "map", "highest"),
+            ("smoke", 3, "chunked", "bfloat16"), ("smoke", 2, "vmap", "default")]
+  rows = [("full", 32, "vmap", "highest"), ("full", 32, "chunked", "highest"),
+          ("full", 32, "vmap", "default"), ("full", 32, "vmap", "bfloat16"),
+          ("full", 8, "vmap", "highest"), ("full", 1, "vmap", "highest"), ("full", 8, "map", "highest"),
+          ("full", 16, "vmap", "highest"), ("full", 32, "chunked", "default"),
+          ("mini", 32, "vmap", "highest"), ("mini", 32, "vmap", "default"),
+          ("mini", 32, "vmap", "bfloat16"), ("mini", 8, "vmap", "highest"), ("mini", 1, "vmap", "highest")]
+  return rows
+
+
+def profile_config(profile: str, form: str, precision: str, chunk: int):
+  """Engine config and image size of a profile, with the batch form and precision set."""
+  if profile == "smoke":
+    config = resolve_config({"num_steps": 100, "model_x": {"channels": 8, "skip_channels": 4,
+                                                           "num_scales": 3},
+                             "model_k": {"hidden": (32,)}, "loss": {"switch_step": 50}})
+    size = 24
+  else:
+    name = "mini_levin.py" if profile == "mini" else "levin.py"
+    config = resolve_config(engine_config(load_config_file(str(REPO / "configs" / name))))
+    size = 128 if profile == "mini" else 255
+  with config.unlocked():
+    config.batch_strategy, config.precision, config.batch_chunk = form, precision, chunk
+  return config, size
+
+
+def matmul_rate(n: int, precision: str) -> float:
+  """Achieved FLOP/s of an n×n matrix product at a precision (bfloat16 operands for 'bfloat16')."""
+  dtype = jnp.bfloat16 if precision == "bfloat16" else jnp.float32
+  a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32).astype(dtype)
+  with jax.default_matmul_precision("highest" if precision == "highest" else None):
+    f = jax.jit(lambda a: a @ a)
+    f(a).block_until_ready()
+    repeats, start = 10, time.perf_counter()
+    for _ in range(repeats):
+      out = f(a)
+    out.block_until_ready()
+  return 2 * n**3 * repeats / (time.perf_counter() - start)
+
+
+def measure(profile: str, batch: int, form: str, precision: str, steps: int, chunk: int) -> dict:
+  config, size = profile_config(profile, form, precision, chunk)
+  frozen = program_config(config)
+  rng = np.random.default_rng(0)
+  states, problems = init_batch([(rng.random((size, size), np.float32), KERNEL, seed)
+                                 for seed in range(batch)], KERNEL, config)
+  run_steps = compiled_runner(frozen, KERNEL, num_shards(batch))
+  start = time.perf_counter()
+  compiled = run_steps.lower(states, problems, jnp.int32(1)).compile()
+  compile_seconds = time.perf_counter() - start
+  memory = compiled.memory_analysis()
+  program_bytes = None if memory is None else int(
+      memory.argument_size_in_bytes + memory.temp_size_in_bytes + memory.output_size_in_bytes)
+  states = compiled(states, problems, jnp.int32(2))  # warm-up
+  jax.block_until_ready(states)
+  start = time.perf_counter()
+  states = compiled(states, problems, jnp.int32(steps))
+  jax.block_until_ready(states)
+  per_step = (time.perf_counter() - start) / steps
+  step = make_train_step(frozen, KERNEL)
+  one = jax.tree.map(lambda a: a[0], (states, problems))
+  with precision_scope(frozen):
+    cost = jax.jit(lambda s, p: step(s, p)[0]).lower(*one).compile().cost_analysis()
+  cost = cost[0] if isinstance(cost, list) else cost
+  flops = float(cost.get("flops", 0.0)) * batch  # per problem × B: the same work in every form
+  return {"profile": profile, "batch": batch, "form": form, "chunk": chunk if form == "chunked" else None,
+          "precision": precision, "image": size, "channels": int(config.model_x.channels),
+          "compile_seconds": compile_seconds, "seconds_per_step": per_step,
+          "image_steps_per_second": batch / per_step, "flops_per_step": flops,
+          "achieved_flops_per_second": flops / per_step, "program_bytes": program_bytes,
+          "program_bytes_per_problem": None if program_bytes is None else program_bytes / batch,
+          "timed_steps": steps}
+
+
+def markdown(result: dict) -> str:
+  lines = [f"Device: {result['device_kind']} ({result['backend']}), jax {result['jax']}; dense matmul "
+           + ", ".join(f"{p} {r / 1e12:.1f} TFLOP/s" for p, r in result["matmul"].items()), "",
+           "| profile | B | form | precision | compile s | img·steps/s | GFLOP/step | TFLOP/s | of matmul | "
+           "program GiB | GiB / problem |", "|---" * 11 + "|"]
+  for r in result["rows"]:
+    if "error" in r:
+      lines.append(f"| {r['profile']} | {r['batch']} | {r['form']} | {r['precision']} | failed: "
+                   f"{r['error'][:80]} |||||||")
+      continue
+    gib = "–" if r["program_bytes"] is None else f"{r['program_bytes'] / 2**30:.2f}"
+    per = "–" if r["program_bytes"] is None else f"{r['program_bytes_per_problem'] / 2**30:.3f}"
+    form = f"chunked({r['chunk']})" if r["form"] == "chunked" else r["form"]
+    lines.append(f"| {r['profile']} | {r['batch']} | {form} | {r['precision']} | {r['compile_seconds']:.1f} | "
+                 f"{r['image_steps_per_second']:.1f} | {r['flops_per_step'] / 1e9:.1f} | "
+                 f"{r['achieved_flops_per_second'] / 1e12:.2f} | {r['fraction_of_matmul']:.1%} | {gib} | {per} |")
+  if result.get("projection"):
+    p = result["projection"]
+    if result["smoke"]:
+      lines += ["", "(smoke sizes: the projection below is the script's check, not a figure)"]
+    lines += ["", f"Projected full Levin protocol ({LEVIN_IMAGES} images × {LEVIN_STEPS} steps, full "
+              f"networks) at the fastest full-profile setting ({p['setting']}): {p['seconds']:.0f} s "
+              f"({p['seconds'] / 60:.1f} min), compilation excluded."]
+  return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--out_dir", type=Path, default=REPO / "benchmarks" / "results" / "device_suite")
+  parser.add_argument("--smoke", action="store_true", help="tiny networks and images (a CPU check)")
+  parser.add_argument("--budget_s", type=float, default=420.0, help="start no measurement after this")
+  parser.add_argument("--steps", type=int, default=0, help="timed steps (default 30; smoke 3)")
+  parser.add_argument("--chunk", type=int, default=8, help="problems per group of the chunked form")
+  args = parser.parse_args()
+  started = time.perf_counter()
+  steps = args.steps or (3 if args.smoke else 30)
+  chunk = 2 if args.smoke else args.chunk
+  args.out_dir.mkdir(parents=True, exist_ok=True)
+  device = jax.devices()[0]
+  size = 256 if args.smoke else 8192
+  result = {"device": str(device), "device_kind": device.device_kind, "backend": jax.default_backend(),
+            "jax": jax.__version__, "machine": platform.machine(), "smoke": args.smoke,
+            "matmul_size": size, "matmul": {p: matmul_rate(size, p) for p in ("highest", "default", "bfloat16")},
+            "rows": []}
+  print(f"{device.device_kind}: matmul " + ", ".join(f"{p} {r / 1e12:.2f} TFLOP/s"
+                                                    for p, r in result["matmul"].items()), flush=True)
+  for profile, batch, form, precision in plan(args.smoke):
+    if time.perf_counter() - started > args.budget_s:
+      print("budget spent; stopping", flush=True)
+      break
+    try:
+      row = measure(profile, batch, form, precision, steps, chunk)
+      row["fraction_of_matmul"] = row["achieved_flops_per_second"] / result["matmul"][precision]
+    except Exception as error:  # e.g. out of memory: keep going with the next setting
+      row = {"profile": profile, "batch": batch, "form": form, "precision": precision,
+             "error": f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"}
+    result["rows"].append(row)
+    print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
+    full = [r for r in result["rows"] if "error" not in r and r["profile"] in ("full", "smoke")]
+    if full:
+      best = max(full, key=lambda r: r["image_steps_per_second"])
+      result["projection"] = {"setting": f"B={best['batch']}, {best['form']}, {best['precision']}",
+                              "seconds": LEVIN_IMAGES * LEVIN_STEPS / best["image_steps_per_second"]}
+    write_json(args.out_dir / "device_suite.json", result)
+    write_bytes(args.out_dir / "device_suite.md", markdown(result).encode())
+  print(markdown(result))
+
+
+if __name__ == "__main__":
+  main()
