@@ -8,7 +8,7 @@ Per measurement: profile (full: 255², G_x 128 channels; mini: 128², 64 channel
 B, batch form (vmap, map, chunked), precision (highest, default, bfloat16): compile seconds,
 images·steps/s, XLA's FLOPs per step, achieved TFLOP/s and its fraction of this device's dense matmul
 rate at the same precision (measured first), and the program's memory (XLA's memory analysis of the
-compiled step: arguments + temporaries + outputs). Then the projected wall time of the whole Levin
+compiled step: arguments + temporaries + outputs), also with G_x rematerialised (model_x.remat). Then the projected wall time of the whole Levin
 protocol (32 images × 5000 steps, full networks) at the fastest measured setting. Measurements run
 most important first and the script stops starting new ones when --budget_s is spent; every finished
 row is written at once, so a killed run keeps what it measured.
@@ -40,13 +40,14 @@ KERNEL = 15
 LEVIN_IMAGES, LEVIN_STEPS = 32, 5000
 
 
-def plan(smoke: bool) -> list[tuple[str, int, str, str]]:
-  """(profile, B, form, precision), most important first."""
+def plan(smoke: bool) -> list[tuple]:
+  """(profile, B, form, precision[, remat]), most important first."""
   if smoke:
     return [("smoke", 1, "vmap", "highest"), ("smoke", 2, "map", "highest"),
-            ("smoke", 3, "chunked", "bfloat16"), ("smoke", 2, "vmap", "default")]
+            ("smoke", 3, "chunked", "bfloat16"), ("smoke", 2, "vmap", "default", True)]
   rows = [("full", 32, "vmap", "highest"), ("full", 32, "chunked", "highest"),
           ("full", 32, "vmap", "default"), ("full", 32, "vmap", "bfloat16"),
+          ("full", 32, "vmap", "highest", True),
           ("full", 8, "vmap", "highest"), ("full", 1, "vmap", "highest"), ("full", 8, "map", "highest"),
           ("full", 16, "vmap", "highest"), ("full", 32, "chunked", "default"),
           ("mini", 32, "vmap", "highest"), ("mini", 32, "vmap", "default"),
@@ -54,7 +55,7 @@ def plan(smoke: bool) -> list[tuple[str, int, str, str]]:
   return rows
 
 
-def profile_config(profile: str, form: str, precision: str, chunk: int):
+def profile_config(profile: str, form: str, precision: str, chunk: int, remat: bool = False):
   """Engine config and image size of a profile, with the batch form and precision set."""
   if profile == "smoke":
     config = resolve_config({"num_steps": 100, "model_x": {"channels": 8, "skip_channels": 4,
@@ -67,6 +68,7 @@ def profile_config(profile: str, form: str, precision: str, chunk: int):
     size = 128 if profile == "mini" else 255
   with config.unlocked():
     config.batch_strategy, config.precision, config.batch_chunk = form, precision, chunk
+    config.model_x.remat = remat
   return config, size
 
 
@@ -84,8 +86,9 @@ def matmul_rate(n: int, precision: str) -> float:
   return 2 * n**3 * repeats / (time.perf_counter() - start)
 
 
-def measure(profile: str, batch: int, form: str, precision: str, steps: int, chunk: int) -> dict:
-  config, size = profile_config(profile, form, precision, chunk)
+def measure(profile: str, batch: int, form: str, precision: str, steps: int, chunk: int,
+            remat: bool = False) -> dict:
+  config, size = profile_config(profile, form, precision, chunk, remat)
   frozen = program_config(config)
   rng = np.random.default_rng(0)
   states, problems = init_batch([(rng.random((size, size), np.float32), KERNEL, seed)
@@ -110,7 +113,7 @@ def measure(profile: str, batch: int, form: str, precision: str, steps: int, chu
   cost = cost[0] if isinstance(cost, list) else cost
   flops = float(cost.get("flops", 0.0)) * batch  # per problem × B: the same work in every form
   return {"profile": profile, "batch": batch, "form": form, "chunk": chunk if form == "chunked" else None,
-          "precision": precision, "image": size, "channels": int(config.model_x.channels),
+          "precision": precision, "remat": remat, "image": size, "channels": int(config.model_x.channels),
           "compile_seconds": compile_seconds, "seconds_per_step": per_step,
           "image_steps_per_second": batch / per_step, "flops_per_step": flops,
           "achieved_flops_per_second": flops / per_step, "program_bytes": program_bytes,
@@ -131,6 +134,7 @@ def markdown(result: dict) -> str:
     gib = "–" if r["program_bytes"] is None else f"{r['program_bytes'] / 2**30:.2f}"
     per = "–" if r["program_bytes"] is None else f"{r['program_bytes_per_problem'] / 2**30:.3f}"
     form = f"chunked({r['chunk']})" if r["form"] == "chunked" else r["form"]
+    form += ", remat" if r.get("remat") else ""
     lines.append(f"| {r['profile']} | {r['batch']} | {form} | {r['precision']} | {r['compile_seconds']:.1f} | "
                  f"{r['image_steps_per_second']:.1f} | {r['flops_per_step'] / 1e9:.1f} | "
                  f"{r['achieved_flops_per_second'] / 1e12:.2f} | {r['fraction_of_matmul']:.1%} | {gib} | {per} |")
@@ -164,12 +168,12 @@ def main() -> None:
             "rows": []}
   print(f"{device.device_kind}: matmul " + ", ".join(f"{p} {r / 1e12:.2f} TFLOP/s"
                                                     for p, r in result["matmul"].items()), flush=True)
-  for profile, batch, form, precision in plan(args.smoke):
+  for profile, batch, form, precision, *remat in plan(args.smoke):
     if time.perf_counter() - started > args.budget_s:
       print("budget spent; stopping", flush=True)
       break
     try:
-      row = measure(profile, batch, form, precision, steps, chunk)
+      row = measure(profile, batch, form, precision, steps, chunk, bool(remat and remat[0]))
       row["fraction_of_matmul"] = row["achieved_flops_per_second"] / result["matmul"][precision]
     except Exception as error:  # e.g. out of memory: keep going with the next setting
       row = {"profile": profile, "batch": batch, "form": form, "precision": precision,

@@ -44,6 +44,7 @@ def get_default_config() -> ml_collections.ConfigDict:
   config.model_x.use_nonlocal = True  # released code; the paper's Fig. 2 has none
   config.model_x.nonlocal_from_scale = 2
   config.model_x.need_1x1_up = True
+  config.model_x.remat = False  # True: recompute G_x's activations in the backward pass (memory for time)
 
   config.model_k = ml_collections.ConfigDict()
   config.model_k.input_dim = 200

@@ -174,6 +174,9 @@ def make_generators(config: ml_collections.ConfigDict, support_size: int):
     stats = jax.tree.map(lambda new, old: new.astype(old.dtype), updates["batch_stats"], batch_stats)
     return out[0, :, :, 0].astype(jnp.float32), stats
 
+  if config.model_x.remat:  # keep no activations for the backward pass: recompute G_x's forward
+    generate_x = jax.checkpoint(generate_x)
+
   def generate_k(params_k, z_k, support):
     return gk.apply({"params": params_k}, z_k, support)
 

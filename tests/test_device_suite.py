@@ -23,3 +23,4 @@ def test_device_suite_smoke_run_writes_its_table(tmp_path):
   assert result["projection"]["seconds"] > 0
   table = (tmp_path / "device_suite.md").read_text()
   assert "Projected full Levin protocol" in table and "| smoke | 3 | chunked(2) | bfloat16 |" in table
+  assert result["rows"][3]["remat"] and "| smoke | 2 | vmap, remat | default |" in table

@@ -200,3 +200,12 @@ def test_the_precision_option_is_honoured(small_image, precision):
     assert "bfloat16" not in dtypes
   result = fit_selfdeblur(small_image, 5, config={**TINY, "precision": precision})
   assert np.all(np.isfinite(result.loss_history))
+
+
+def test_rematerialised_gx_gives_the_same_fit(small_image):
+  """model_x.remat trades memory for a recomputed forward pass; the numbers stay the same."""
+  plain = fit_selfdeblur(small_image, 5, config=with_overrides(num_steps=3, loss={"switch_step": 2}))
+  remat = fit_selfdeblur(small_image, 5, config=with_overrides(num_steps=3, loss={"switch_step": 2},
+                                                               model_x={"remat": True}))
+  np.testing.assert_allclose(remat.loss_history, plain.loss_history, rtol=1e-5)
+  np.testing.assert_allclose(remat.x, plain.x, atol=1e-4)
