@@ -120,7 +120,10 @@ def resolve_config(config: Mapping[str, Any] | None,
       resolved.update_from_flattened_dict(_flatten(config))
   except TypeError as error:  # a value of the wrong type, e.g. a string for num_steps
     raise ValueError(f"bad config value: {error}") from None
-  _check(resolved)
+  try:
+    _check(resolved)
+  except (TypeError, IndexError, KeyError) as error:  # a value of a type no check expected
+    raise ValueError(f"bad config value: {error}") from None
   return resolved
 
 
@@ -136,10 +139,8 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _check(config: ml_collections.ConfigDict) -> None:
   """Value checks that would otherwise fail deep inside XLA."""
-  if int(config.num_steps) < 1:
-    raise ValueError(f"num_steps must be >= 1, got {config.num_steps}")
-  if int(config.chunk_size) < 1:
-    raise ValueError(f"chunk_size must be >= 1, got {config.chunk_size}")
+  _positive_int(config, "num_steps")
+  _positive_int(config, "chunk_size")
   if config.loss.data_term not in ("mse_then_ssim", "mse", "ssim"):
     raise ValueError(f"loss.data_term must be 'mse_then_ssim', 'mse' or 'ssim', got "
                      f"{config.loss.data_term!r}")
@@ -172,7 +173,7 @@ def _check(config: ml_collections.ConfigDict) -> None:
   if config.loss.data_term == "mse_then_ssim" and not 0 <= int(config.loss.switch_step) <= int(config.num_steps):
     raise ValueError(f"loss.switch_step must lie in [0, num_steps={config.num_steps}], got "
                      f"{config.loss.switch_step}")
-  if not 0 <= int(config.seed) <= 2**32 - 1:
+  if isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed <= 2**32 - 1:
     raise ValueError(f"seed must be an integer in [0, 2**32 - 1], got {config.seed}")
   _check_candidates(config)
 
@@ -185,13 +186,14 @@ def _get(config: ml_collections.ConfigDict, name: str) -> Any:
 
 def _positive_int(config: ml_collections.ConfigDict, name: str) -> None:
   value = _get(config, name)
-  if isinstance(value, bool) or int(value) != value or int(value) < 1:
+  if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < 1:
     raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _finite(config: ml_collections.ConfigDict, name: str, positive: bool) -> None:
-  value = float(_get(config, name))
-  if not math.isfinite(value) or (value <= 0 if positive else value < 0):
+  value = _get(config, name)
+  if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (
+      value <= 0 if positive else value < 0):
     raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
 
 
