@@ -8,6 +8,11 @@ from pathlib import Path
 # The suite is dominated by XLA compile time of many tiny programs; the backend's optimisation level
 # changes speed, not semantics, and level 0 halves compile times here. Set before JAX starts.
 os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+# The same tiny programs compile in many tests and in every `deblur` subprocess: JAX's persistent
+# compilation cache (shared by the subprocesses, which inherit this environment) compiles each once.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                      str(Path(__file__).resolve().parents[1] / ".pytest_cache" / "jax_compilation_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 import imageio.v3 as iio
 import matplotlib.cbook
