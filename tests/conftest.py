@@ -8,31 +8,45 @@ from pathlib import Path
 # The suite is dominated by XLA compile time of many tiny programs; the backend's optimisation level
 # changes speed, not semantics, and level 0 halves compile times here. Set before JAX starts.
 os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
-# The same tiny programs compile in many tests and in every `deblur` subprocess: JAX's persistent
-# compilation cache (shared by the subprocesses, which inherit this environment) compiles each once.
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
-                      str(Path(__file__).resolve().parents[1] / ".pytest_cache" / "jax_compilation_cache"))
-os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 import imageio.v3 as iio
+import jax
 import matplotlib.cbook
 import numpy as np
 import pytest
+
+from selfdeblur_jax import train
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 LEVIN = SHARED / "datasets" / "levin"
 
-# A small G_x/G_k: 3 scales of 8 channels (skip 4), one 32-unit hidden layer. Same code paths as the
+# A small G_x/G_k: 2 scales of 8 channels (skip 4), one 32-unit hidden layer. Same code paths as the
 # full networks (non-local block at the last scale included), a fraction of the cost.
 TINY = {
     "num_steps": 12,
     "chunk_size": 5,
-    "model_x": {"channels": 8, "skip_channels": 4, "num_scales": 3, "nonlocal_from_scale": 2},
+    "model_x": {"channels": 8, "skip_channels": 4, "num_scales": 2, "nonlocal_from_scale": 1},
     "model_k": {"hidden": (32,)},
     "loss": {"switch_step": 6},
     "optim": {"boundaries": (4, 8, 10)},
 }
+
+
+_MAPS = Path("/proc/self/maps")
+_MAX_MAPPINGS = 20_000  # Linux's default vm.max_map_count is 65 530
+
+
+@pytest.fixture(autouse=True)
+def _release_compiled_programs():
+  """Drop the compiled programs once the process holds many memory mappings. The suite compiles
+  hundreds of small programs in one process; kept alive, their executables exhaust the process's
+  mappings (vm.max_map_count) and XLA aborts or segfaults in a later compile."""
+  yield
+  if _MAPS.exists() and _MAPS.read_text().count("\n") > _MAX_MAPPINGS:
+    for cached in (train.compiled_init, train.compiled_runner, train.compiled_outputs):
+      cached.cache_clear()
+    jax.clear_caches()
 
 
 def grey_photo() -> np.ndarray:

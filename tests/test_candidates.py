@@ -109,6 +109,19 @@ def test_nonblind_l1l2_prefers_the_true_kernel_to_wrong_ones(photo):
   assert int(np.argmin(scores)) == 0, scores
 
 
+def test_nonblind_energy_ranks_the_true_kernel_first_and_a_delta_last(photo):
+  """Among estimates of one blur the MAP energy prefers the true kernel; a delta kernel, which joint
+  MAP would prefer (no blur, weak gradients), is ranked last."""
+  k = motion_kernel(11, seed=2)
+  y = np.clip(blur_np(photo[100:238, 150:288], k), 0, 1)
+  delta = np.pad(np.ones((1, 1)), 5)
+  candidates = [k, k[::-1, ::-1], np.roll(k, 1, axis=0) * 0.5 + k * 0.5, delta]
+  scores = score_candidates("nonblind_energy", y, [y] * 4, candidates, [0.0] * 4)
+  assert int(np.argmin(scores)) == 0 and int(np.argmax(scores)) == 3, scores
+  only_delta = score_candidates("nonblind_energy", y, [y], [delta], [0.0])
+  assert only_delta[0] < 1.0  # no penalty when every candidate is trivial
+
+
 @pytest.mark.parametrize("candidates,message", [
     ({"restarts": 0}, "restarts"),
     ({"size_margins": (0, 0)}, "size_margins"),

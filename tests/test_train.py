@@ -56,7 +56,8 @@ def three_problems(small_image, photo):
   return ys, [3, 5, 7], [0, 1, 2]
 
 
-@pytest.mark.parametrize("strategy,steps,atol", [("map", 2, 1e-5), ("vmap", 1, 1e-4), ("chunked", 1, 1e-4)])
+# 'chunked' (groups of 2 and 1) runs 'vmap' inside each group and 'map' over the groups: it covers both.
+@pytest.mark.parametrize("strategy,steps,atol", [("map", 2, 1e-5), ("chunked", 1, 1e-4)])
 def test_batch_with_mixed_kernel_sizes_equals_each_problem_alone(three_problems, strategy, steps, atol):
   """Three problems of sizes 3, 5, 7 in one program on a shared K_max = 7 support (`support_size`) =
   each alone on the same support.
@@ -194,12 +195,11 @@ def test_the_precision_option_is_honoured(small_image, precision):
   dtypes = [str(d) for d in _conv_input_dtypes(closed.jaxpr)]
   if precision == "bfloat16":
     assert dtypes.count("bfloat16") >= 10 and "float32" in dtypes  # G_x in bf16; blur/SSIM in f32
-    new_state, _ = make_train_step(program_config(config), 5)(state, problem)
+    new_state, metrics = jax.jit(make_train_step(program_config(config), 5))(state, problem)
     assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(new_state.params))
+    assert all(np.isfinite(np.asarray(m)).all() for m in jax.tree.leaves(metrics))
   else:
     assert "bfloat16" not in dtypes
-  result = fit_selfdeblur(small_image, 5, config={**TINY, "precision": precision})
-  assert np.all(np.isfinite(result.loss_history))
 
 
 def test_rematerialised_gx_gives_the_same_fit(small_image):

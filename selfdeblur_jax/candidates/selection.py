@@ -9,7 +9,10 @@ Which score is the default is decided by measurement on a labelled pool of runs
   prior, `deconv_sparse`) and take the ℓ1/ℓ2 ratio of the result's gradients (Krishnan et al. 2011):
   blur and ringing make gradients less sparse, so the right kernel gives a low ratio.
 - `nonblind_energy`: the MAP energy of that deconvolution, data term plus the hyper-Laplacian prior,
-  per pixel.
+  per pixel. Joint MAP over (x, k) favours no blur (Levin et al. 2009): a near-delta kernel leaves y
+  as it is, whose gradients are weak, and scores low. So a trivial kernel (one pixel holds more than
+  half its mass) is ranked after every non-trivial one (its score + 1; energies are ≪ 1); among
+  candidates that all estimate one blur, the energy ranked them best on the labelled pool.
 - `network_l1l2`: the ℓ1/ℓ2 ratio of the gradients of G_x's own image.
 - `agreement`: the kernel's median distance to the other candidates' kernels, each pair compared up
   to a shift by normalised cross-correlation: the medoid is a kernel several restarts found.
@@ -84,9 +87,19 @@ def _nonblind_l1l2(y, xs, kernels, losses, weight):
                      for latent in nonblind_latents(y, kernels, weight)])
 
 
+def is_trivial_kernel(kernel: np.ndarray) -> bool:
+  """A near-delta kernel: its largest pixel holds more than half its mass."""
+  k = np.asarray(kernel, np.float64)
+  return bool(k.max() > 0.5 * max(k.sum(), 1e-12))
+
+
 def _nonblind_energy(y, xs, kernels, losses, weight):
-  return np.asarray([map_energy(y, latent, k, weight)
-                     for latent, k in zip(nonblind_latents(y, kernels, weight), kernels)])
+  energy = np.asarray([map_energy(y, latent, k, weight)
+                       for latent, k in zip(nonblind_latents(y, kernels, weight), kernels)])
+  trivial = np.asarray([is_trivial_kernel(k) for k in kernels])
+  if not trivial.all():
+    energy = energy + trivial  # after every non-trivial candidate, order kept among the trivial
+  return energy
 
 
 def _network_l1l2(y, xs, kernels, losses, weight):
