@@ -62,7 +62,7 @@ from selfdeblur_jax.io import write_json, write_npz, write_png
 from selfdeblur_jax.photo import restore_nonblind
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.problems import Item, load_items
-from selfdeblur_jax.sharding import num_shards
+from selfdeblur_jax.sharding import num_shards, padded_size
 from selfdeblur_jax.train import compiled_outputs, program_config
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/levin.py.",
@@ -262,14 +262,14 @@ class BatchRunner:
     return sum(int(np.sum(jax.device_get(g.states.step))) for g in self.search.groups)
 
   def _save(self) -> None:
-    states = [g.states for g in self.search.groups]
+    states = [g.real_states() for g in self.search.groups]  # without padding: any device count
     checkpoint.save(self.checkpoint_path, states, self._checkpoint_extra())
 
   def _restore(self) -> None:
-    template = [jax.device_get(g.states) for g in self.search.groups]
+    template = [g.real_states() for g in self.search.groups]
     states, extra = checkpoint.restore_payload(self.payload, template)
     for group, restored in zip(self.search.groups, states):
-      group.states = jax.tree.map(jax.numpy.asarray, restored)
+      group.set_real_states(restored)
     self.search.scores = np.asarray(extra["scores"], np.float64)
     for i, snaps in extra["snapshots"].items():
       self.snapshots[int(i)] = [(int(s), x, k) for s, x, k in zip(snaps["steps"], snaps["x"], snaps["k"])]
@@ -292,7 +292,7 @@ class BatchRunner:
   def _snapshot(self, g: int, step: int, states) -> None:
     group = self.search.groups[g]
     outputs = compiled_outputs(program_config(self.engine), group.support,
-                               num_shards(len(group.members)))
+                               num_shards(padded_size(len(group.members))))
     x_latent, kernels, active = jax.device_get((*outputs(states, group.problems), states.active))
     for b, i in enumerate(group.members):
       if active[b]:

@@ -1,8 +1,9 @@
 """Spreading a batch of independent problems over every local device.
 
 Problems share nothing, so each device runs its own slice of the batch with no communication: the
-batched program is wrapped in `jax.shard_map` over a one-axis 'batch' mesh (XLA's automatic SPMD
-partitioning of vmapped, grouped convolutions is not relied on).
+batched program is wrapped in `jax.shard_map` over a one-axis 'batch' mesh of this process's devices
+(XLA's automatic SPMD partitioning of vmapped, grouped convolutions is not relied on).
+A batch is padded to a multiple of the device count (`padded_size`) by the candidate search.
 """
 
 from __future__ import annotations
@@ -18,13 +19,20 @@ _BATCH = PartitionSpec("batch")
 
 
 def num_shards(batch_size: int) -> int:
-  """How many devices a batch is split over: all of them when they divide it, else one."""
-  devices = jax.device_count()
+  """How many devices a batch is split over: all local ones when they divide it, else one
+  (`padded_size` gives the size that they divide)."""
+  devices = jax.local_device_count()
   return devices if devices > 1 and batch_size % devices == 0 else 1
 
 
+def padded_size(batch_size: int) -> int:
+  """The batch size rounded up to a multiple of the local device count."""
+  devices = jax.local_device_count()
+  return -(-batch_size // devices) * devices
+
+
 def batch_mesh() -> Mesh:
-  return Mesh(np.array(jax.devices()), ("batch",))
+  return Mesh(np.array(jax.local_devices()), ("batch",))
 
 
 def shard_batch(tree: Tree) -> Tree:

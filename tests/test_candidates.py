@@ -25,6 +25,7 @@ def searched(small_image):
                         keep_candidate_images=True)
 
 
+@pytest.mark.xdist_group("candidates_searched")  # shares the module fixture searched
 def test_every_candidate_equals_that_candidate_run_alone(small_image, searched):
   """Candidates share programs with each other, yet each one's result is its own run's, bit for bit."""
   config = resolve_config(TINY)
@@ -38,6 +39,7 @@ def test_every_candidate_equals_that_candidate_run_alone(small_image, searched):
     assert c.status == "finished" and c.steps == TINY["num_steps"]
 
 
+@pytest.mark.xdist_group("candidates_searched")  # shares the module fixture searched
 def test_restart_zero_is_the_plain_run_and_the_winner_is_reported(small_image, searched):
   plain = fit_selfdeblur(small_image, 5, config=TINY, seed=3)
   np.testing.assert_array_equal(searched.candidates[0].x, plain.x)

@@ -67,6 +67,7 @@ def mixed_run(inputs, tmp_path_factory):
   return result, workdir
 
 
+@pytest.mark.xdist_group("cli_mixed_run")  # shares the module fixture mixed_run
 @pytest.mark.parametrize("name,fragments", [
     ("corrupt.png", ("not a readable image", "re-save")),
     ("sixteen.png", ("uint16", "16-bit", "convert it to 8-bit")),
@@ -90,6 +91,7 @@ def test_bad_file_is_reported_and_the_rest_still_runs(mixed_run, name, fragments
   assert list(summary["images"]) == ["good"] and len(summary["errors"]) == 5
 
 
+@pytest.mark.xdist_group("cli_mixed_run")  # shares the module fixture mixed_run
 def test_outputs_of_a_good_run(mixed_run):
   _, workdir = mixed_run
   x = iio.imread(workdir / "good_x.png")

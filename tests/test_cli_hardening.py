@@ -32,6 +32,7 @@ def copy_of(finished, tmp_path):
   return workdir, flags
 
 
+@pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
 @pytest.mark.parametrize("change,fragment", [
     ("--config.num_steps=6", "num_steps 4 -> 6"),
     ("--config.kernel_size=7", "kernel_size 5 -> 7"),
@@ -45,6 +46,7 @@ def test_resume_refuses_a_finished_result_made_with_other_settings(finished, tmp
   assert (workdir / "summary.json").read_bytes() == before
 
 
+@pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
 def test_resume_refuses_a_checkpoint_written_with_another_network(finished, tmp_path):
   workdir, flags = copy_of(finished, tmp_path)
   (workdir / "good_x.png").unlink()  # unfinished: the checkpoint would be resumed
@@ -52,6 +54,7 @@ def test_resume_refuses_a_checkpoint_written_with_another_network(finished, tmp_
   assert_one_line_error(result, 2, "checkpoints/batch_", "model_x.channels 4 -> 6")
 
 
+@pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
 def test_a_truncated_checkpoint_is_named_with_the_way_out(finished, tmp_path):
   workdir, flags = copy_of(finished, tmp_path)
   (workdir / "good_x.png").unlink()
@@ -61,6 +64,7 @@ def test_a_truncated_checkpoint_is_named_with_the_way_out(finished, tmp_path):
   assert_one_line_error(result, 2, checkpoint.name, "cannot be read", "delete it")
 
 
+@pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
 @pytest.mark.parametrize("setting,fragment", [
     ("--config.seed=-1", "seed"), ("--config.seed=1099511627776", "seed"),
     ("--config.optim.lr_x=nan", "optim.lr_x"), ("--config.optim.lr_x=-1", "optim.lr_x"),
@@ -72,6 +76,7 @@ def test_out_of_range_settings_are_refused_in_one_line(finished, tmp_path, setti
   assert_one_line_error(result, 2, fragment)
 
 
+@pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
 def test_a_failed_rerun_keeps_the_earlier_results_in_the_summary(finished, tmp_path):
   workdir, flags = copy_of(finished, tmp_path)
   before = json.loads((workdir / "summary.json").read_text())["images"]["good"]
@@ -98,6 +103,7 @@ def test_inputs_with_the_same_stem_both_run(tmp_path):
   assert (tmp_path / "w" / "grey_png_x.png").is_file() and (tmp_path / "w" / "grey_tif_x.png").is_file()
 
 
+@pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
 @pytest.mark.parametrize("setting,fragments", [
     ("--config.crop=-5", ("crop must be >= 0",)),
     ("--config.crop=99", ("good.png", "crop 99 is larger than the image")),

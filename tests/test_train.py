@@ -56,6 +56,7 @@ def three_problems(small_image, photo):
   return ys, [3, 5, 7], [0, 1, 2]
 
 
+@pytest.mark.xdist_group("train_three_problems")  # shares the module fixture three_problems
 # 'chunked' (groups of 2 and 1) runs 'vmap' inside each group and 'map' over the groups: it covers both.
 @pytest.mark.parametrize("strategy,steps,atol", [("map", 2, 1e-5), ("chunked", 1, 1e-4)])
 def test_batch_with_mixed_kernel_sizes_equals_each_problem_alone(three_problems, strategy, steps, atol):
@@ -83,6 +84,7 @@ def test_batch_with_mixed_kernel_sizes_equals_each_problem_alone(three_problems,
     np.testing.assert_allclose(batched.kernel, alone.kernel, atol=atol, rtol=0)
 
 
+@pytest.mark.xdist_group("train_three_problems")  # shares the module fixture three_problems
 def test_each_problem_is_independent_of_its_batch_mates_for_a_whole_run(three_problems, photo):
   """Same program shape, other batch-mates and another slot: each problem's 12 steps are bit-identical."""
   ys, sizes, seeds = three_problems
@@ -141,7 +143,8 @@ def test_runs_on_the_default_jax_device():
 
 
 def test_batch_is_sharded_over_all_devices(tmp_path):
-  """With 2 (simulated) CPU devices, a batch of 2 is split across both and gives finite results."""
+  """With 2 (simulated) CPU devices, a batch of 2 is split across both and gives finite results; a
+  batch of 3 is padded to 4 and its problems give what they give alone."""
   script = tmp_path / "sharded.py"
   script.write_text(
       "import jax, numpy as np\n"
@@ -156,6 +159,14 @@ def test_batch_is_sharded_over_all_devices(tmp_path):
       "          'model_k': {'hidden': (8,)}}\n"
       "results = fit_batch([rng.random((12, 12)), rng.random((12, 12))], 3, config=config, seeds=[0, 1])\n"
       "assert all(np.isfinite(r.loss_history).all() for r in results)\n"
+      "# 3 problems are padded to 4 (one per device pair); the padding is never reported.\n"
+      "config['batch_strategy'] = 'map'\n"
+      "ys = [rng.random((12, 12)) for _ in range(3)]\n"
+      "three = fit_batch(ys, 3, config=config, seeds=[0, 1, 2])\n"
+      "assert len(three) == 3\n"
+      "alone = fit_batch(ys[2:], 3, config=config, seeds=[2])[0]\n"
+      "np.testing.assert_allclose(three[2].x, alone.x, atol=1e-5)\n"
+      "np.testing.assert_allclose(three[2].loss_history, alone.loss_history, rtol=1e-5)\n"
       "print('ok')\n")
   env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2 "
          "--xla_backend_optimization_level=0", "PYTHONPATH": str(REPO)}

@@ -16,13 +16,14 @@ import math
 from typing import Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
 from selfdeblur_jax.candidates.selection import score_candidates
 from selfdeblur_jax.config import halving_steps
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
-from selfdeblur_jax.sharding import num_shards
+from selfdeblur_jax.sharding import num_shards, padded_size, shard_batch
 from selfdeblur_jax.train import (Problem, TrainState, compiled_outputs, init_batch, program_config,
                                   train)
 
@@ -69,12 +70,26 @@ def plan_candidates(kernel_sizes: Sequence[int], seeds: Sequence[int],
 
 @dataclasses.dataclass
 class Group:
-  """Candidates that run as one batched XLA program (equal image shape and kernel support)."""
+  """Candidates that run as one batched XLA program (equal image shape and kernel support).
+
+  The program's batch is padded to a multiple of the local device count with copies of the first
+  member that never run (inactive from the start) and are never reported.
+  """
 
   members: list[int]  # indices into the search's specs
   support: int
   states: TrainState | None = None
   problems: Problem | None = None
+
+  def real_states(self) -> TrainState:
+    """The members' states without the padding (what a checkpoint keeps), on the host."""
+    return jax.tree.map(lambda a: np.asarray(a)[:len(self.members)], jax.device_get(self.states))
+
+  def set_real_states(self, states: TrainState) -> None:
+    """Put the members' states back (e.g. from a checkpoint) in front of the padding."""
+    padding = jax.tree.map(lambda a: np.asarray(a)[len(self.members):], jax.device_get(self.states))
+    self.states = shard_batch(jax.tree.map(lambda r, p: jnp.asarray(np.concatenate([r, p])), states,
+                                           padding))
 
 
 class CandidateSearch:
@@ -99,7 +114,11 @@ class CandidateSearch:
     for group in self.groups:
       batch = [(self.images[self.specs[i].image], self.specs[i].kernel_size, self.specs[i].seed,
                 self.specs[i].restart) for i in group.members]
-      group.states, group.problems = init_batch(batch, group.support, self.config)
+      padding = padded_size(len(batch)) - len(batch)
+      group.states, group.problems = init_batch(batch + batch[:1] * padding, group.support, self.config)
+      if padding:
+        active = np.arange(len(batch) + padding) < len(batch)
+        group.states = group.states.replace(active=jax.device_put(active, group.states.active.sharding))
 
   def stages(self) -> list[tuple[int, int | None]]:
     """(step, stage index) pairs: train every group to `step`, then halve (index None: the end)."""
@@ -183,7 +202,7 @@ class CandidateSearch:
     frozen = program_config(self.config)
     found: list[dict | None] = [None] * len(self.specs)
     for group in self.groups:
-      outputs = compiled_outputs(frozen, group.support, num_shards(len(group.members)))
+      outputs = compiled_outputs(frozen, group.support, num_shards(padded_size(len(group.members))))
       x_latent, kernels, history, steps, active = jax.device_get(
           (*outputs(group.states, group.problems), group.states.loss_history, group.states.step,
            group.states.active))
