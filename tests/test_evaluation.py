@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import imageio.v3 as iio
+import jax.numpy as jnp
 import matplotlib.cbook
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from scipy import ndimage, signal
 
 from selfdeblur_jax.data import levin_true_kernel, read_image
 from selfdeblur_jax.evaluation import align, deconv_sparse, error_ratio, evaluate, psnr, ssim
+from selfdeblur_jax.evaluation.nonblind import fast_fft_size, fft_blur_operators
 
 REPO = Path(__file__).resolve().parents[1]
 LEVIN = REPO.parent / "shared" / "datasets" / "levin"
@@ -148,3 +150,22 @@ def test_levin_true_kernel_orientation_and_known_k_deconvolution():
   scores = evaluate(np.clip(np.asarray(deconv_sparse(blurry, levin_true_kernel(LEVIN, 5))), 0, 1),
                     sharp, max_shift=5)
   assert scores.psnr > 34.0 and scores.ssim > 0.94  # measured 36.13 / 0.9623; blurry 27.15 dB
+
+
+@pytest.mark.parametrize("image_shape, kernel_shape", [((40, 33), (9, 7)), ((31, 52), (5, 11))])
+def test_fft_blur_operators_are_the_valid_convolution_and_its_adjoint(image_shape, kernel_shape):
+  """On a zero-padded grid of fast FFT sizes (e.g. 48 × 39 → 48 × 40), still exactly scipy's 'valid'
+  convolution, and its adjoint passes the dot-product test."""
+  rng = np.random.default_rng(0)
+  k = rng.random(kernel_shape)
+  latent = (image_shape[0] + kernel_shape[0] - 1, image_shape[1] + kernel_shape[1] - 1)
+  x = rng.random(latent)
+  r = rng.random(image_shape)
+  blur_valid, blur_adjoint = fft_blur_operators(image_shape, jnp.asarray(k, jnp.float32))
+  forward = np.asarray(blur_valid(jnp.asarray(x, jnp.float32)), np.float64)
+  np.testing.assert_allclose(forward, signal.convolve2d(x, k, mode="valid"), rtol=1e-5, atol=1e-4)
+  adjoint = np.asarray(blur_adjoint(jnp.asarray(r, jnp.float32)), np.float64)
+  assert adjoint.shape == latent
+  np.testing.assert_allclose(np.sum(adjoint * x), np.sum(signal.convolve2d(x, k, mode="valid") * r),
+                             rtol=1e-5)
+  assert [fast_fft_size(n) for n in (1, 7, 11, 31, 4020, 4096)] == [1, 8, 12, 32, 4050, 4096]

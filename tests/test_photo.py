@@ -109,3 +109,15 @@ def test_the_photo_mode_of_the_cli_returns_the_whole_photo_upright(photo, tmp_pa
   assert saved["k"].shape == (5, 5) and saved["y_window"].shape == (40, 40)
   summary = json.loads((tmp_path / "w" / "summary.json").read_text())
   assert summary["images"]["shot"]["kernel_size"] == 5
+
+
+def test_the_photo_config_has_a_cpu_variant_that_combines_with_robust():
+  from selfdeblur_jax.configs.photo import get_config
+
+  default, cpu, both = get_config(), get_config("cpu"), get_config("cpu,robust")
+  assert (default.estimate_window, default.model_x.channels, default.num_steps) == (256, 128, 2500)
+  assert (cpu.estimate_window, cpu.model_x.channels, cpu.num_steps) == (128, 64, 1500)
+  assert tuple(cpu.optim.boundaries) == (600, 900, 1200) and cpu.loss.switch_step == 300
+  assert cpu.candidates.restarts == 1 and both.candidates.restarts == 4 and both.estimate_window == 128
+  with pytest.raises(ValueError, match="unknown config argument"):
+    get_config("gpu")

@@ -1,13 +1,27 @@
 """A blurry photo, whole and in colour: the kernel from SelfDeblur on the photo's most textured
-256×256 window (its Y channel), then the whole photo, at its own size, by non-blind deconvolution of
+window (its Y channel), then the whole photo, at its own size, by non-blind deconvolution of
 each RGB channel with that kernel (benchmarks/RESULTS.md, "Whole photos"). Set the kernel size:
 
   deblur --config=photo --config.data_dir=photo.jpg --config.kernel_size=25 --workdir=out
-  deblur --config=photo:robust ...    # 4 candidates for the kernel, the selector picks one
+  deblur --config=photo:cpu ...         # a 128×128 window and the mini network: ~10 min on 2 cores
+  deblur --config=photo:cpu,robust ...  # and 4 candidates for the kernel, the selector picks one
+
+The default (a 256×256 window, the full 128-channel network, 2500 steps: the released code's
+settings for real photos) is meant for a GPU; on a 2-core CPU it takes hours.
 """
 
 from selfdeblur_jax.app_config import get_base_config
 from selfdeblur_jax.candidates.presets import apply_preset
+
+
+def cpu(config):
+  """A window of 128×128 and mini-Levin's network and schedule (SPEC §6): 64 channels, 1500 steps."""
+  config.estimate_window = 128
+  config.model_x.channels = 64
+  config.num_steps = 1500
+  config.loss.switch_step = 300
+  config.optim.boundaries = (600, 900, 1200)
+  return config
 
 
 def get_config(arg: str | None = None):
@@ -21,4 +35,6 @@ def get_config(arg: str | None = None):
   config.loss.switch_step = 500
   config.optim.boundaries = (1000, 1500, 2000)
   config.max_batch_size = 4
-  return apply_preset(config, arg)
+  for part in (arg or "").split(","):
+    config = cpu(config) if part == "cpu" else apply_preset(config, part)
+  return config

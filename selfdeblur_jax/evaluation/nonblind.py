@@ -15,7 +15,7 @@ conjugate-gradient steps, started (as in Levin's code) from the edge-replicated 
 Boundaries: the unknown x is the (H+K−1)×(W+K−1) latent image of the 'valid' model
 y = convolve2d(x, k, 'valid') (the project's convention), so the data term only covers pixels
 that y actually observes and the FFT wrap-around never reaches them (the FFTs are taken on the
-extended grid, where circular and 'valid' convolution agree). The prior acts on the whole
+extended grid, padded to fast FFT sizes, where circular and 'valid' convolution agree). The prior acts on the whole
 extended x with 'valid' finite differences. The returned image is the centre H×W crop of x
 (offset (K−1)//2), aligned with y.
 
@@ -66,6 +66,42 @@ def deconv_sparse(y: Array, k: Array, we: float = 0.003, *, alpha: float = 0.8,
   return x[top:top + y.shape[0], left:left + y.shape[1]]
 
 
+def fast_fft_size(n: int) -> int:
+  """The smallest m ≥ n whose only prime factors are 2, 3 and 5 (sizes FFTs are fast on)."""
+  m = max(int(n), 1)
+  while True:
+    r = m
+    for p in (2, 3, 5):
+      while r % p == 0:
+        r //= p
+    if r == 1:
+      return m
+    m += 1
+
+
+def fft_blur_operators(image_shape: tuple[int, int], k: Array):
+  """The 'valid' blur x ↦ convolve2d(x, k, 'valid') of an (H+Kh−1)×(W+Kw−1) latent image onto H×W,
+  and its adjoint, by FFTs on a zero-padded grid of fast sizes.
+
+  The grid is at least the latent's size, so the circular convolution's wrap-around lands only
+  outside the valid region: both operators are exact, whatever the sizes (a latent side with a large
+  prime factor, e.g. 4020 = 4·5·201, would otherwise make every FFT several times slower).
+  """
+  (h, w), (kh, kw) = image_shape, k.shape
+  latent = (h + kh - 1, w + kw - 1)
+  grid = (fast_fft_size(latent[0]), fast_fft_size(latent[1]))
+  k_fft = jnp.fft.rfft2(k, grid)
+
+  def blur_valid(x: Array) -> Array:
+    return jnp.fft.irfft2(jnp.fft.rfft2(x, grid) * k_fft, grid)[kh - 1:kh - 1 + h, kw - 1:kw - 1 + w]
+
+  def blur_adjoint(r: Array) -> Array:
+    r_grid = jnp.pad(r, ((kh - 1, grid[0] - h - kh + 1), (kw - 1, grid[1] - w - kw + 1)))
+    return jnp.fft.irfft2(jnp.fft.rfft2(r_grid) * jnp.conj(k_fft), grid)[:latent[0], :latent[1]]
+
+  return blur_valid, blur_adjoint
+
+
 @functools.partial(jax.jit, static_argnames=("cg_iters", "n_reweight"))
 def deconv_sparse_latent(y: Array, k: Array, we: float = 0.003, *, alpha: float = 0.8,
                          w0: float = 0.1, thr: float = 0.01, cg_iters: int = 200,
@@ -75,14 +111,7 @@ def deconv_sparse_latent(y: Array, k: Array, we: float = 0.003, *, alpha: float 
   k = jnp.asarray(k, jnp.float32)
   (h, w), (kh, kw) = y.shape, k.shape
   shape = (h + kh - 1, w + kw - 1)
-  k_fft = jnp.fft.rfft2(k, shape)
-
-  def blur_valid(x: Array) -> Array:
-    return jnp.fft.irfft2(jnp.fft.rfft2(x) * k_fft, shape)[kh - 1:, kw - 1:]
-
-  def blur_adjoint(r: Array) -> Array:
-    r_ext = jnp.pad(r, ((kh - 1, 0), (kw - 1, 0)))
-    return jnp.fft.irfft2(jnp.fft.rfft2(r_ext) * jnp.conj(k_fft), shape)
+  blur_valid, blur_adjoint = fft_blur_operators(y.shape, k)
 
   x_template = jax.ShapeDtypeStruct(shape, jnp.float32)
   derivatives_t = jax.linear_transpose(_derivatives, x_template)
