@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from levin import image_names, load_problem, profile_config  # noqa: E402
+
 from selfdeblur_jax import fit_batch  # noqa: E402
 from selfdeblur_jax.app_config import engine_config  # noqa: E402
 from selfdeblur_jax.candidates import CandidateSearch, plan_candidates  # noqa: E402

@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from levin import VARIANTS, image_names, load_problem, profile_config  # noqa: E402
+
 from selfdeblur_jax.app_config import engine_config  # noqa: E402
 from selfdeblur_jax.config import resolve_config  # noqa: E402
 from selfdeblur_jax.io import write_bytes  # noqa: E402

@@ -8,10 +8,11 @@ Per measurement: profile (full: 255², G_x 128 channels; mini: 128², 64 channel
 B, batch form (vmap, map, chunked), precision (highest, default, bfloat16): compile seconds,
 images·steps/s, XLA's FLOPs per step, achieved TFLOP/s and its fraction of this device's dense matmul
 rate at the same precision (measured first), and the program's memory (XLA's memory analysis of the
-compiled step: arguments + temporaries + outputs), also with G_x rematerialised (model_x.remat). Then the projected wall time of the whole Levin
-protocol (32 images × 5000 steps, full networks) at the fastest measured setting. Measurements run
-most important first and the script stops starting new ones when --budget_s is spent; every finished
-row is written at once, so a killed run keeps what it measured.
+compiled step: arguments + temporaries + outputs), also with G_x rematerialised (model_x.remat).
+Then the projected wall time of the whole Levin protocol (32 images × 5000 steps, full networks) at
+the fastest measured setting. Measurements run most important first and the script stops starting
+new ones when --budget_s is spent; every finished row is written at once, so a killed run keeps what
+it measured.
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E
 from selfdeblur_jax.config import resolve_config  # noqa: E402
 from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
 from selfdeblur_jax.sharding import num_shards  # noqa: E402
-from selfdeblur_jax.train import (compiled_runner, init_batch, make_train_step,  # noqa: E402
-                                  precision_scope, program_config)
+from selfdeblur_jax.train import compiled_runner, init_batch, make_train_step, precision_scope, program_config  # noqa: E402
 
 KERNEL = 15
 LEVIN_IMAGES, LEVIN_STEPS = 32, 5000

@@ -37,9 +37,9 @@ sys.path.insert(0, str(REPO))
 from selfdeblur_jax.app_config import engine_config  # noqa: E402
 from selfdeblur_jax.color import rgb_to_ycbcr  # noqa: E402
 from selfdeblur_jax.configs.photo import get_config  # noqa: E402
+from selfdeblur_jax.data import read_image  # noqa: E402
 from selfdeblur_jax.evaluation.align import evaluate  # noqa: E402
 from selfdeblur_jax.figures import photo_figure  # noqa: E402
-from selfdeblur_jax.data import read_image  # noqa: E402
 from selfdeblur_jax.io import write_json, write_png  # noqa: E402
 from selfdeblur_jax.photo import deblur_photo, restore_nonblind  # noqa: E402
 from selfdeblur_jax.physics.blur import blur  # noqa: E402
@@ -137,11 +137,13 @@ def main(argv: list[str] | None = None) -> int:
                    "shift": list(restored_scores.shift)},
       "colour_modes": colours, "nonblind_weight": float(engine.candidates.nonblind_weight),
       "psnr_y_by_weight": weights,
-      "kernel_error_l1": float(np.abs(_centred(result.kernel, kernel.shape[0]) - _centred(kernel, kernel.shape[0])).sum()),
+      "kernel_error_l1": float(np.abs(_centred(result.kernel, kernel.shape[0])
+                                      - _centred(kernel, kernel.shape[0])).sum()),
       "seconds_prepare": prepared - start, "seconds_photo_mode": done - prepared,
       "seconds_estimate": result.seconds_estimate,
       "seconds_restore": result.seconds_restore,
-      "restore_seconds_per_megapixel": result.seconds_restore / (y.shape[0] * y.shape[1] / 1e6), "peak_rss_mib": peak_rss_mib(),
+      "restore_seconds_per_megapixel": result.seconds_restore / (y.shape[0] * y.shape[1] / 1e6),
+      "peak_rss_mib": peak_rss_mib(),
       "device": str(jax.devices()[0].device_kind), "jax": jax.__version__,
       "date": time.strftime("%Y-%m-%d"),
   }

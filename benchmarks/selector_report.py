@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from levin import NONBLIND_WEIGHT, load_problem, profile_config  # noqa: E402
+
 from selfdeblur_jax.candidates.selection import SELECTORS, score_candidates  # noqa: E402
 from selfdeblur_jax.evaluation import deconv_sparse, evaluate  # noqa: E402
 from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402

@@ -28,8 +28,7 @@ sys.path.insert(0, str(REPO))
 from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
 from selfdeblur_jax.io import write_json  # noqa: E402
 from selfdeblur_jax.sharding import num_shards  # noqa: E402
-from selfdeblur_jax.train import (batch_strategy, compiled_runner, init_batch, make_train_step,  # noqa: E402
-                                  program_config)
+from selfdeblur_jax.train import batch_strategy, compiled_runner, init_batch, make_train_step, program_config  # noqa: E402
 
 PROFILES = {"mini": ("mini_levin.py", 128), "full": ("levin.py", 255)}
 KERNEL_SIZE = 15

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp

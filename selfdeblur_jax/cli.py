@@ -49,8 +49,8 @@ from tqdm import tqdm
 
 from selfdeblur_jax import __version__, checkpoint
 from selfdeblur_jax.api import collect_results, group_by_shape, validate_kernel_size
-from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
 from selfdeblur_jax.app_config import engine_config
+from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
 from selfdeblur_jax.color import ycbcr_to_rgb
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.configs import NAMES as CONFIG_NAMES

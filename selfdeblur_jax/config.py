@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import ml_collections
-
 
 # Top-level keys of the command line's configs (app_config.py) that are not the engine's: where the
 # images are, their kernel sizes, preparation, batching and checkpoints. `resolve_config` ignores

@@ -11,10 +11,9 @@ import numpy as np
 
 from selfdeblur_jax.api import validate_kernel_size
 from selfdeblur_jax.candidates import candidate_sizes
-from selfdeblur_jax.photo import choose_window, luma
 from selfdeblur_jax.color import rgb_to_ycbcr
-from selfdeblur_jax.data import (KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs,
-                                 read_image)
+from selfdeblur_jax.data import KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs, read_image
+from selfdeblur_jax.photo import choose_window, luma
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import blur_np
 

@@ -8,7 +8,8 @@ A batch is padded to a multiple of the device count (`padded_size`) by the candi
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import jax
 import numpy as np

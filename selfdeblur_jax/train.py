@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import collections
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp

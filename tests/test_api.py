@@ -85,8 +85,9 @@ def test_accepts_numpy_jax_and_integer_arrays():
 
 def test_a_program_config_file_works_in_the_api_too():
   """Issue #10, item 7: the engine takes its part of a configs/*.py config and ignores the program's."""
-  from selfdeblur_jax.app_config import load_config_file
   from conftest import REPO
+
+  from selfdeblur_jax.app_config import load_config_file
 
   config = load_config_file(str(REPO / "configs" / "levin.py"))
   resolved = resolve_config(config)

@@ -6,9 +6,15 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from selfdeblur_jax.evaluation.lai import (box_downsample, downsampling_factor, lai_files, lai_scores,
-                                           matlab_luma, ssim_downsampled)
 from selfdeblur_jax.evaluation.align import _shifted
+from selfdeblur_jax.evaluation.lai import (
+  box_downsample,
+  downsampling_factor,
+  lai_files,
+  lai_scores,
+  matlab_luma,
+  ssim_downsampled,
+)
 
 
 def test_matlab_luma_is_bt601_studio_swing():
@@ -38,8 +44,8 @@ def reference_box_downsample(img: np.ndarray, f: int) -> np.ndarray:
   out = np.zeros((h, w))
   for i in range(1, h + 1):
     for j in range(1, w + 1):
-      out[i - 1, j - 1] = sum(at(i + k - c, j + l - c) for k in range(1, f + 1)
-                              for l in range(1, f + 1)) / f**2
+      out[i - 1, j - 1] = sum(at(i + k - c, j + m - c) for k in range(1, f + 1)
+                              for m in range(1, f + 1)) / f**2
   return out[::f, ::f]
 
 

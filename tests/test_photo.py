@@ -81,7 +81,6 @@ def test_deblur_photo_estimates_on_a_window_and_returns_the_whole_photo(photo):
 def test_the_photo_mode_of_the_cli_returns_the_whole_photo_upright(photo, tmp_path):
   """configs/photo.py: a colour photo with an EXIF rotation comes back whole, in colour, upright."""
   import json
-
   import os
   import subprocess
 

@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from selfdeblur_jax.physics import (blur, estimate_noise_sigma, kernel_support, latent_shape,
-                                    motion_kernel, total_variation)
+from selfdeblur_jax.physics import (
+  blur,
+  estimate_noise_sigma,
+  kernel_support,
+  latent_shape,
+  motion_kernel,
+  total_variation,
+)
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 
 

@@ -39,11 +39,10 @@ import jax  # noqa: E402
 
 if args.x64:
   jax.config.update("jax_enable_x64", True)
+import bridge  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-import bridge  # noqa: E402
 
 bridge.load_reference(args.reference_code)
 import selfdeblur_jax.losses as losses  # noqa: E402

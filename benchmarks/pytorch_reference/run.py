@@ -32,12 +32,12 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(REPO)]
 
+import bridge  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import bridge  # noqa: E402
 from selfdeblur_jax import train as jt  # noqa: E402
 from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
 from selfdeblur_jax.data import center_crop, levin_kernel_size, read_image  # noqa: E402
@@ -45,7 +45,6 @@ from selfdeblur_jax.evaluation import evaluate  # noqa: E402
 from selfdeblur_jax.io import write_json  # noqa: E402
 from selfdeblur_jax.physics import kernel_support  # noqa: E402
 from selfdeblur_jax.physics.blur import crop_to_image  # noqa: E402
-
 
 # Smooth, low-contrast test photos of our own (issue #11: is a loss there luck or a code difference?):
 # a 144×144 crop of a photo bundled with matplotlib, its contrast scaled about its mean, blurred

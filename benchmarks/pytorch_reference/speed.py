@@ -21,13 +21,13 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(REPO)]
 
+import bridge  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-import bridge  # noqa: E402
 from run import initial_draw, train_torch  # noqa: E402
+
 from selfdeblur_jax import train as jt  # noqa: E402
 from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
 from selfdeblur_jax.data import center_crop, read_image  # noqa: E402

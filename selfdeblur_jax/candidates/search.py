@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -24,8 +24,7 @@ from selfdeblur_jax.candidates.selection import score_candidates
 from selfdeblur_jax.config import halving_steps
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.sharding import num_shards, padded_size, shard_batch
-from selfdeblur_jax.train import (Problem, TrainState, compiled_outputs, init_batch, program_config,
-                                  train)
+from selfdeblur_jax.train import Problem, TrainState, compiled_outputs, init_batch, program_config, train
 
 GroupCallback = Callable[[int, int, TrainState], None]  # (group index, step, that group's states)
 

@@ -21,7 +21,7 @@ Which score is the default is decided by measurement on a labelled pool of runs
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import jax.numpy as jnp
 import numpy as np

@@ -7,7 +7,7 @@ layers reproduce PyTorch's defaults: weights and biases ~ U(-1/sqrt(fan_in), 1/s
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import flax.linen as nn
 import jax
