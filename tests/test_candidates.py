@@ -124,6 +124,22 @@ def test_nonblind_energy_ranks_the_true_kernel_first_and_a_delta_last(photo):
   assert only_delta[0] < 1.0  # no penalty when every candidate is trivial
 
 
+def test_energy_l1l2_breaks_near_ties_of_the_energy_by_l1l2_and_keeps_energy_order_otherwise(photo):
+  """Candidates within ENERGY_TIE of the lowest energy are ranked by ℓ1/ℓ2, first; the rest by energy."""
+  from selfdeblur_jax.candidates.selection import ENERGY_TIE
+  k = motion_kernel(11, seed=2)
+  y = np.clip(blur_np(photo[100:238, 150:288], k), 0, 1)
+  delta = np.pad(np.ones((1, 1)), 5)
+  candidates = [k, k[::-1, ::-1], np.roll(k, 1, axis=0) * 0.5 + k * 0.5, delta]
+  energy = score_candidates("nonblind_energy", y, [y] * 4, candidates, [0.0] * 4)
+  l1l2 = score_candidates("nonblind_l1l2", y, [y] * 4, candidates, [0.0] * 4)
+  hybrid = score_candidates("nonblind_energy_l1l2", y, [y] * 4, candidates, [0.0] * 4)
+  tied = energy <= energy.min() * (1 + ENERGY_TIE)
+  order = sorted(range(4), key=lambda i: (not tied[i], l1l2[i] if tied[i] else energy[i]))
+  assert list(np.argsort(hybrid, kind="stable")) == order
+  assert int(np.argmax(hybrid)) == 3  # the delta stays last
+
+
 @pytest.mark.parametrize("candidates,message", [
     ({"restarts": 0}, "restarts"),
     ({"size_margins": (0, 0)}, "size_margins"),

@@ -13,6 +13,12 @@ Which score is the default is decided by measurement on a labelled pool of runs
   as it is, whose gradients are weak, and scores low. So a trivial kernel (one pixel holds more than
   half its mass) is ranked after every non-trivial one (its score + 1; energies are ≪ 1); among
   candidates that all estimate one blur, the energy ranked them best on the labelled pool.
+- `nonblind_energy_l1l2`: the energy, with near-ties broken by the ℓ1/ℓ2 ratio: candidates whose
+  energy is within 1 % (`ENERGY_TIE`) of the lowest are ranked by `nonblind_l1l2`, before all others
+  (ranked by energy). The energy discards clearly wrong kernels, but among close ones its bias
+  towards less blur decides; the ℓ1/ℓ2 ratio is scale-invariant and made not to prefer blur
+  (Krishnan et al. 2011). Not the default: on the labelled pool it beats both parts only for
+  tolerances between about 0.6 % and 1.3 % (benchmarks/RESULTS.md), which is too fragile.
 - `network_l1l2`: the ℓ1/ℓ2 ratio of the gradients of G_x's own image.
 - `agreement`: the kernel's median distance to the other candidates' kernels, each pair compared up
   to a shift by normalised cross-correlation: the medoid is a kernel several restarts found.
@@ -94,12 +100,27 @@ def is_trivial_kernel(kernel: np.ndarray) -> bool:
 
 
 def _nonblind_energy(y, xs, kernels, losses, weight):
-  energy = np.asarray([map_energy(y, latent, k, weight)
-                       for latent, k in zip(nonblind_latents(y, kernels, weight), kernels)])
+  return _energies(y, nonblind_latents(y, kernels, weight), kernels, weight)
+
+
+ENERGY_TIE = 0.01  # candidates whose energies are within 1 % of the lowest count as tied
+
+
+def _energies(y, latents, kernels, weight) -> np.ndarray:
+  energy = np.asarray([map_energy(y, latent, k, weight) for latent, k in zip(latents, kernels)])
   trivial = np.asarray([is_trivial_kernel(k) for k in kernels])
   if not trivial.all():
     energy = energy + trivial  # after every non-trivial candidate, order kept among the trivial
   return energy
+
+
+def _nonblind_energy_l1l2(y, xs, kernels, losses, weight):
+  latents = nonblind_latents(y, kernels, weight)
+  energy = _energies(y, latents, kernels, weight)
+  tied = energy <= energy.min() * (1.0 + ENERGY_TIE)
+  l1l2 = np.asarray([gradient_l1l2(_crop(latent, y.shape)) if t else np.inf for latent, t in zip(latents, tied)])
+  # The tied candidates by their gradients' ℓ1/ℓ2 (values below 1), then the others by energy.
+  return np.where(tied, l1l2, 1.0 + energy / energy.min())
 
 
 def _network_l1l2(y, xs, kernels, losses, weight):
@@ -123,6 +144,7 @@ SELECTORS: dict[str, Scorer] = {
     "loss": _loss,
     "nonblind_l1l2": _nonblind_l1l2,
     "nonblind_energy": _nonblind_energy,
+    "nonblind_energy_l1l2": _nonblind_energy_l1l2,
     "network_l1l2": _network_l1l2,
     "agreement": _agreement,
     "border_mass": _border_mass,
