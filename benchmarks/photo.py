@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--seed", type=int, default=0, help="SelfDeblur's seed")
   parser.add_argument("--num_steps", type=int, default=0, help="override the config's step count")
   parser.add_argument("--weights", default="", help="also restore with these non-blind weights, e.g. 0.01,0.03")
+  parser.add_argument("--skip_colour_compare", action="store_true",
+                      help="do not restore and score the other colour mode too (saves time on large photos)")
   parser.add_argument("--name", default="synthetic")
   parser.add_argument("--out_dir", default=str(REPO / "benchmarks" / "results" / "photo"))
   args = parser.parse_args(argv)
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
   restored_scores = evaluate(luma(result.image), truth, max_shift=10)
   # The other colour mode, with the same kernel: which looks better (issue #9)?
   colours = {}
-  for colour in ("rgb", "y"):
+  for colour in () if args.skip_colour_compare else ("rgb", "y"):
     image = result.image if colour == str(config.restore_colour) else restore_nonblind(
         y, result.kernel, float(engine.candidates.nonblind_weight), colour)
     colours[colour] = {"psnr_y": evaluate(luma(image), truth, max_shift=10).psnr,
