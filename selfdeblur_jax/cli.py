@@ -61,6 +61,7 @@ from selfdeblur_jax.figures import photo_figure, progress_figure
 from selfdeblur_jax.io import write_json, write_npz, write_png
 from selfdeblur_jax.photo import restore_nonblind
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
+from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
 from selfdeblur_jax.problems import Item, load_items
 from selfdeblur_jax.sharding import num_shards, padded_size
 from selfdeblur_jax.train import compiled_outputs, program_config
@@ -431,6 +432,12 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
                                  "score": None if np.isnan(c.score) else c.score}
                                 for c in result.candidates],
                  "outputs": [f"{item.name}{s}" for s in ("_x.png", "_k.png", ".npz", "_progress.png")]}
+        entry["kernel_main_path_mass"] = main_path_mass(result.kernel)
+        if entry["kernel_main_path_mass"] < SCATTERED_BELOW:
+          print(f"deblur: warning: {item.name}: the kernel is scattered (only "
+                f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
+                f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
+                "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
         if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
           border = max(item.y.shape) // 10
           entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)

@@ -89,6 +89,7 @@ def test_bad_file_is_reported_and_the_rest_still_runs(mixed_run, name, fragments
   assert (workdir / "earlier_x.png").read_bytes() == b"a result from an earlier run"
   summary = json.loads((workdir / "summary.json").read_text())
   assert list(summary["images"]) == ["good"] and len(summary["errors"]) == 5
+  assert 0 < summary["images"]["good"]["kernel_main_path_mass"] <= 1  # the kernel-shape diagnostic
 
 
 @pytest.mark.xdist_group("cli_mixed_run")  # shares the module fixture mixed_run

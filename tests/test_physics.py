@@ -88,3 +88,19 @@ def test_noise_estimate_recovers_white_noise_level(sigma):
   noisy = clean + np.random.default_rng(0).normal(0, sigma, clean.shape)
   assert estimate_noise_sigma(noisy) == pytest.approx(sigma, rel=0.05)
   assert estimate_noise_sigma(clean) < 1e-4
+
+
+def test_kernel_shape_tells_a_motion_path_from_scattered_dots():
+  from selfdeblur_jax.physics.kernel_shape import is_scattered, main_path_mass
+  path = motion_kernel(21, seed=0)
+  assert main_path_mass(path) > 0.9 and not is_scattered(path)
+  dots = np.zeros((21, 21))
+  dots[::5, ::5] = 1.0  # 25 isolated dots of equal mass
+  assert main_path_mass(dots) == pytest.approx(1 / 25) and is_scattered(dots)
+  two = np.zeros((9, 9))
+  two[1, 1:4] = 1.0  # a stroke of 3 pixels
+  two[7, 7] = 1.0  # and one far dot
+  assert main_path_mass(two) == pytest.approx(0.75)
+  assert main_path_mass(np.full((5, 5), 0.04)) == pytest.approx(1.0)  # a box is one connected set
+  with pytest.raises(ValueError):
+    main_path_mass(np.zeros((3, 3)))
