@@ -35,13 +35,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from selfdeblur_jax.app_config import engine_config  # noqa: E402
-from selfdeblur_jax.color import rgb_to_ycbcr  # noqa: E402
 from selfdeblur_jax.configs.photo import get_config  # noqa: E402
 from selfdeblur_jax.data import read_image  # noqa: E402
 from selfdeblur_jax.evaluation.align import evaluate  # noqa: E402
 from selfdeblur_jax.figures import photo_figure  # noqa: E402
 from selfdeblur_jax.io import write_json, write_png  # noqa: E402
 from selfdeblur_jax.photo import deblur_photo, restore_nonblind  # noqa: E402
+from selfdeblur_jax.photo.pipeline import luma  # noqa: E402
 from selfdeblur_jax.physics.blur import blur  # noqa: E402
 from selfdeblur_jax.physics.motion import motion_kernel  # noqa: E402
 
@@ -68,10 +68,6 @@ def blurry_photo(sharp: np.ndarray, kernel: np.ndarray, noise: float, seed: int)
   y = np.stack(channels, axis=-1)
   y = y + np.random.default_rng(seed).normal(0.0, noise, y.shape).astype(np.float32)
   return (np.round(np.clip(y, 0.0, 1.0) * 255) / 255).astype(np.float32)
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-  return rgb_to_ycbcr(rgb)[..., 0]
 
 
 def main(argv: list[str] | None = None) -> int:
