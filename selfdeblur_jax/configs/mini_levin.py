@@ -9,6 +9,15 @@ from selfdeblur_jax.app_config import get_base_config
 from selfdeblur_jax.candidates.presets import apply_preset
 
 
+def mini_network(config):
+  """SPEC §6's network and schedule: 64-channel G_x, 1500 steps, SSIM from 300, halvings at 600/900/1200."""
+  config.model_x.channels = 64
+  config.num_steps = 1500
+  config.loss.switch_step = 300
+  config.optim.boundaries = (600, 900, 1200)
+  return config
+
+
 def get_config(arg: str | None = None):
   config = get_base_config()
   config.data_dir = "../shared/datasets/levin"
@@ -17,9 +26,6 @@ def get_config(arg: str | None = None):
                   "im3_kernel7_img.png", "im4_kernel8_img.png")
   config.kernel_rule = "levin"
   config.crop = 128
-  config.model_x.channels = 64
-  config.num_steps = 1500
-  config.loss.switch_step = 300
-  config.optim.boundaries = (600, 900, 1200)
+  mini_network(config)
   config.max_batch_size = 8
   return apply_preset(config, arg)

@@ -12,16 +12,13 @@ settings for real photos) is meant for a GPU; on a 2-core CPU it takes hours.
 
 from selfdeblur_jax.app_config import get_base_config
 from selfdeblur_jax.candidates.presets import apply_preset
+from selfdeblur_jax.configs.mini_levin import mini_network
 
 
 def cpu(config):
   """A window of 128×128 and mini-Levin's network and schedule (SPEC §6): 64 channels, 1500 steps."""
   config.estimate_window = 128
-  config.model_x.channels = 64
-  config.num_steps = 1500
-  config.loss.switch_step = 300
-  config.optim.boundaries = (600, 900, 1200)
-  return config
+  return mini_network(config)
 
 
 def get_config(arg: str | None = None):
