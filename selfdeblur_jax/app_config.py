@@ -28,6 +28,7 @@ def add_app_fields(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
     config.color_mode = "grey"  # "grey", or "ycbcr": deblur Y and keep the original Cb/Cr
     config.restore = "network"  # "nonblind": kernel from a window, whole photo by non-blind deconvolution
     config.estimate_window = 256  # side of that window (where the photo has the most edges)
+    config.estimate_max_kernel = 0  # larger kernels: estimated on a downscaled copy (photo/scale.py); 0: off
     config.restore_colour = "rgb"  # "rgb": deconvolve each channel; "y": luma only, Cb/Cr kept
     config.max_batch_size = 8  # problems of one shape per XLA program
     config.checkpoint_every = 500  # steps; 0: no checkpoints

@@ -60,6 +60,7 @@ from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.figures import photo_figure, progress_figure
 from selfdeblur_jax.io import write_json, write_npz, write_png
 from selfdeblur_jax.photo import restore_nonblind
+from selfdeblur_jax.photo.scale import photo_kernel_size, upscale_kernel
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
 from selfdeblur_jax.problems import Item, load_items
@@ -139,7 +140,8 @@ def fingerprint(item: Item, engine: ml_collections.ConfigDict,
       content.update(np.ascontiguousarray(extra).tobytes())
   settings = engine.to_dict()
   if config is not None and item.photo is not None:
-    settings.update({key: config[key] for key in ("restore", "estimate_window", "restore_colour")})
+    settings.update({key: config[key] for key in ("restore", "estimate_window", "estimate_max_kernel",
+                                                  "restore_colour")})
   return {"config": json.dumps(settings, sort_keys=True, default=str),
           "image": content.hexdigest(), "kernel_size": int(item.kernel_size)}
 
@@ -306,14 +308,16 @@ class BatchRunner:
     out = self.workdir
     x = result.x
     if item.photo is not None:  # photo mode: the whole photo, restored with the window's kernel
-      restored = restore_nonblind(item.photo, result.kernel, float(self.engine.candidates.nonblind_weight),
+      kernel = upscale_kernel(result.kernel, item.estimate_scale,
+                              photo_kernel_size(result.kernel_size, item.estimate_scale))
+      restored = restore_nonblind(item.photo, kernel, float(self.engine.candidates.nonblind_weight),
                                   self.config.restore_colour)
       write_png(out / f"{item.name}_x.png", restored)
-      write_png(out / f"{item.name}_k.png", result.kernel / max(float(result.kernel.max()), 1e-12))
-      write_npz(out / f"{item.name}.npz", k=result.kernel, window=np.asarray(item.window),
-                x_window=x, y_window=item.y, loss_history=result.loss_history)
-      photo_figure(out / f"{item.name}_progress.png", f"{item.name} (K={result.kernel_size})",
-                   item.photo, restored, result.kernel, item.window)
+      write_png(out / f"{item.name}_k.png", kernel / max(float(kernel.max()), 1e-12))
+      write_npz(out / f"{item.name}.npz", k=kernel, window=np.asarray(item.window), x_window=x, y_window=item.y,
+                k_window=result.kernel, estimate_scale=item.estimate_scale, loss_history=result.loss_history)
+      photo_figure(out / f"{item.name}_progress.png", f"{item.name} (K={kernel.shape[0]})",
+                   item.photo, restored, kernel, item.window)
       return
     if item.chroma is not None:
       write_png(out / f"{item.name}_x.png", ycbcr_to_rgb(np.concatenate([x[..., None], item.chroma], -1)))
@@ -432,6 +436,11 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
                                  "score": None if np.isnan(c.score) else c.score}
                                 for c in result.candidates],
                  "outputs": [f"{item.name}{s}" for s in ("_x.png", "_k.png", ".npz", "_progress.png")]}
+        if item.photo is not None:  # the kernel written is at the photo's scale
+          entry["kernel_size"] = photo_kernel_size(result.kernel_size, item.estimate_scale)
+          entry["requested_kernel_size"] = photo_kernel_size(item.kernel_size, item.estimate_scale)
+          entry["estimate_scale"] = item.estimate_scale
+          entry["estimate_kernel_size"] = result.kernel_size
         entry["kernel_main_path_mass"] = main_path_mass(result.kernel)
         if entry["kernel_main_path_mass"] < SCATTERED_BELOW:
           print(f"deblur: warning: {item.name}: the kernel is scattered (only "

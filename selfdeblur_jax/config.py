@@ -12,7 +12,8 @@ import ml_collections
 # images are, their kernel sizes, preparation, batching and checkpoints. `resolve_config` ignores
 # them, so the same configs/*.py file serves `deblur` and `fit_selfdeblur`.
 PROGRAM_KEYS = ("data_dir", "pattern", "files", "kernel_size", "kernel_rule", "kernel_sizes", "crop",
-                "downscale", "color_mode", "restore", "estimate_window", "restore_colour",
+                "downscale", "color_mode", "restore", "estimate_window", "estimate_max_kernel",
+                "restore_colour",
                 "max_batch_size", "checkpoint_every", "figure_steps", "synthetic")
 
 

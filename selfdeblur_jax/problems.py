@@ -13,7 +13,8 @@ from selfdeblur_jax.api import validate_kernel_size
 from selfdeblur_jax.candidates import candidate_sizes
 from selfdeblur_jax.color import rgb_to_ycbcr
 from selfdeblur_jax.data import KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs, read_image
-from selfdeblur_jax.photo import choose_window, luma
+from selfdeblur_jax.photo import luma
+from selfdeblur_jax.photo.scale import estimation_window
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import blur_np
 
@@ -31,6 +32,7 @@ class Item:
   true_kernel: np.ndarray | None = None
   photo: np.ndarray | None = None  # restore="nonblind": the whole photo (H×W or H×W×3) to restore
   window: tuple[int, int, int, int] | None = None  # (top, left, height, width) of y in the photo
+  estimate_scale: float = 1.0  # y is the photo's window downscaled by this (large kernels, photo/scale.py)
 
 
 def check_kernel_size(size: object, where: str) -> int:
@@ -123,15 +125,11 @@ def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = 
     image = center_crop(downscale(image, int(config.downscale)), int(config.crop))
   except ImageError as error:
     raise ImageError(f"{path}: {error}; use a smaller crop (0: the whole image)") from None
-  chroma, photo, window = None, None, None
+  chroma, photo, window, scale = None, None, None, 1.0
   if config.restore == "nonblind":  # estimate on the most textured window, restore the whole photo
     photo = image
-    grey = luma(image)
-    top, left = choose_window(grey, int(config.estimate_window))
-    height, width = min(int(config.estimate_window), grey.shape[0]), min(int(config.estimate_window),
-                                                                        grey.shape[1])
-    window = (top, left, height, width)
-    image = grey[top:top + height, left:left + width]
+    where = estimation_window(luma(image), size, int(config.estimate_window), int(config.estimate_max_kernel))
+    image, size, scale, window = where.grey, where.kernel_size, where.scale, where.box
   elif colour:
     ycbcr = rgb_to_ycbcr(image)
     image, chroma = ycbcr[..., 0], ycbcr[..., 1:]
@@ -139,10 +137,12 @@ def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = 
   if largest >= min(image.shape[:2]):
     what = f"{size}×{size} kernel" + (f" (candidates up to {largest})" if largest != size else "")
     where = "estimation window" if window else "image"
+    if scale != 1:
+      what += f" at the estimation scale 1/{scale:.2f}"
     raise ImageError(f"{path}: {where} {image.shape[0]}×{image.shape[1]} is not larger than its "
                      f"{what}; use a smaller kernel_size or a larger {where}")
   return Item(name=name, y=np.ascontiguousarray(image, np.float32), kernel_size=size,
-              source=str(path), chroma=chroma, photo=photo, window=window)
+              source=str(path), chroma=chroma, photo=photo, window=window, estimate_scale=scale)
 
 
 def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
@@ -158,6 +158,8 @@ def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]
     raise ImageError(f"restore_colour {config.restore_colour!r} is unknown; use 'rgb' or 'y'")
   if int(config.estimate_window) < 3:
     raise ImageError(f"estimate_window must be >= 3 pixels, got {config.estimate_window}")
+  if int(config.estimate_max_kernel) < 0 or int(config.estimate_max_kernel) in (1, 2):
+    raise ImageError(f"estimate_max_kernel must be 0 (never downscale) or >= 3, got {config.estimate_max_kernel}")
   if config.color_mode not in ("grey", "ycbcr"):
     raise ImageError(f"color_mode {config.color_mode!r} is unknown; use 'grey' or 'ycbcr'")
   if config.synthetic.enabled:

@@ -1,6 +1,8 @@
 """Whole photos (issue #9): the estimation window, non-blind restoration of whole images (borders,
 colour), and the photo pipeline."""
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import TINY
@@ -8,6 +10,7 @@ from conftest import TINY
 from selfdeblur_jax.color import rgb_to_ycbcr
 from selfdeblur_jax.evaluation import psnr
 from selfdeblur_jax.photo import choose_window, deblur_photo, restore_nonblind
+from selfdeblur_jax.photo.scale import downscale_image, estimate_scale, photo_kernel_size, upscale_kernel
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import blur_np
 
@@ -96,8 +99,10 @@ def test_the_photo_mode_of_the_cli_returns_the_whole_photo_upright(photo, tmp_pa
   exif[274] = 6  # displayed rotated by 90°: 100×64
   image.save(tmp_path / "shot.jpg", exif=exif, quality=95)
   from conftest import REPO
+  # a 9×9 kernel estimated 5 wide on a copy downscaled by 9/5 (photo/scale.py), written 9 wide
   result = subprocess.run([*DEBLUR, "--config=photo", f"--config.data_dir={tmp_path / 'shot.jpg'}",
-                           "--config.kernel_size=5", "--config.estimate_window=40", "--quiet", *TINY_FLAGS,
+                           "--config.kernel_size=9", "--config.estimate_max_kernel=5",
+                           "--config.estimate_window=40", "--quiet", *TINY_FLAGS,
                            f"--workdir={tmp_path / 'w'}"], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
   assert result.returncode == 0, result.stderr
@@ -105,9 +110,10 @@ def test_the_photo_mode_of_the_cli_returns_the_whole_photo_upright(photo, tmp_pa
   assert out.shape == (100, 64, 3)
   assert (tmp_path / "w" / "shot_progress.png").is_file()
   saved = np.load(tmp_path / "w" / "shot.npz")
-  assert saved["k"].shape == (5, 5) and saved["y_window"].shape == (40, 40)
-  summary = json.loads((tmp_path / "w" / "summary.json").read_text())
-  assert summary["images"]["shot"]["kernel_size"] == 5
+  assert saved["k"].shape == (9, 9) and saved["k_window"].shape == (5, 5)
+  assert saved["y_window"].shape == (40, 36)  # the 100×64 photo is 56×36 at scale 1/1.8
+  entry = json.loads((tmp_path / "w" / "summary.json").read_text())["images"]["shot"]
+  assert (entry["kernel_size"], entry["estimate_kernel_size"], entry["estimate_scale"]) == (9, 5, 1.8)
 
 
 def test_the_photo_config_has_a_cpu_variant_that_combines_with_robust():
@@ -120,3 +126,55 @@ def test_the_photo_config_has_a_cpu_variant_that_combines_with_robust():
   assert cpu.candidates.restarts == 1 and both.candidates.restarts == 4 and both.estimate_window == 128
   with pytest.raises(ValueError, match="unknown config argument"):
     get_config("gpu")
+
+
+@pytest.mark.parametrize("size", [29, 41, 51, 55, 75])
+def test_large_kernels_are_estimated_at_a_scale_where_they_are_27_wide(size):
+  scale, small = estimate_scale(size, 27)
+  assert small == 27 and scale == pytest.approx(size / 27) and photo_kernel_size(small, scale) == size
+  assert estimate_scale(size, 0) == (1.0, size) and estimate_scale(25, 27) == (1.0, 25)
+  assert estimate_scale(size, 28) == (size / 27, 27)  # the coarse size is odd
+
+
+def test_an_upscaled_kernel_keeps_its_centre_grows_by_the_scale_and_sums_to_one():
+  scale = 41 / 27
+  for offset in (0, 3, 7):
+    small = np.zeros((27, 27), np.float32)
+    small[13, 13 + offset] = 1
+    big = upscale_kernel(small, scale, 41)
+    rows, cols = np.mgrid[:41, :41]
+    assert big.shape == (41, 41) and big.min() >= 0 and abs(float(big.sum()) - 1) < 1e-6
+    assert abs(float((big * rows).sum()) - 20) < 1e-4
+    assert abs(float((big * cols).sum()) - (20 + offset * scale)) < 0.1
+
+
+def test_a_blur_seen_at_a_coarser_scale_is_the_shrunk_kernel_on_the_shrunk_image(photo):
+  """What estimating at scale 1/s rests on: downscale(x ∗ k) ≈ downscale(x) ∗ k_s, where k_s is k
+  shrunk by s; and upscale_kernel brings k_s back to k's place and extent."""
+  kernel, scale = motion_kernel(41, seed=3), 41 / 27
+  sharp = photo[100:400, 100:400].astype(np.float32)
+  shrink = (27 - 41 / scale) / 2
+  small = np.asarray(jax.image.scale_and_translate(kernel, (27, 27), (0, 1), jnp.full(2, 1 / scale),
+                                                   jnp.full(2, shrink), "linear", antialias=True))
+  small = small / small.sum()
+  coarse_blurry = downscale_image(blur_np(sharp, kernel), scale)  # 171²: 260² shrunk by s
+  coarse_model = blur_np(downscale_image(sharp, scale), small)  # 172²: (198 − 26)²
+  h, w = coarse_blurry.shape
+  error = np.sqrt(np.mean((coarse_blurry - coarse_model[:h, :w]) ** 2))  # same origin to 0.2 coarse pixels
+  assert error < 0.05 * np.std(coarse_blurry)
+  back = upscale_kernel(small, scale, 41)
+  rows, cols = np.mgrid[:41, :41]
+  for grid in (rows, cols):
+    assert abs(float((back * grid).sum() - (kernel * grid).sum())) < 0.1
+
+
+def test_deblur_photo_estimates_a_large_kernel_on_a_downscaled_window(photo):
+  k = motion_kernel(9, seed=1)
+  sharp = photo[200:290, 150:290].astype(np.float32)
+  y = np.clip(blur_np(sharp, k), 0, 1)  # 82×132
+  result = deblur_photo(y, 9, config=TINY, window=32, max_kernel=5)
+  assert result.scale == pytest.approx(1.8) and result.fit.x.shape == (32, 32)
+  assert result.kernel.shape == (9, 9) and abs(float(result.kernel.sum()) - 1) < 1e-5
+  top, left, height, width = result.window  # in the photo's pixels
+  assert (height, width) == (58, 58) and top + height <= 82 and left + width <= 132
+  assert result.image.shape == y.shape

@@ -6,6 +6,9 @@ each RGB channel with that kernel (benchmarks/RESULTS.md, "Whole photos"). Set t
   deblur --config=photo:cpu ...         # a 128×128 window and the mini network: ~10 min on 2 cores
   deblur --config=photo:cpu,robust ...  # and 4 candidates for the kernel, the selector picks one
 
+A kernel larger than 27×27 (the largest of Levin's set, on which the method is measured) is
+estimated on a copy of the photo downscaled until the kernel is 27 wide, then upscaled.
+
 The default (a 256×256 window, the full 128-channel network, 2500 steps: the released code's
 settings for real photos) is meant for a GPU; on a 2-core CPU it takes hours.
 """
@@ -26,6 +29,7 @@ def get_config(arg: str | None = None):
   config.color_mode = "ycbcr"  # read in colour; the kernel is estimated on Y
   config.restore = "nonblind"
   config.estimate_window = 256
+  config.estimate_max_kernel = 27  # larger kernels: estimated on a downscaled copy (photo/scale.py)
   config.restore_colour = "rgb"
   config.kernel_size = 25
   config.num_steps = 2500  # the released code's count for real photos
