@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import tempfile
 from pathlib import Path
 
 # The suite is dominated by XLA compile time of many tiny programs; the backend's optimisation level
 # changes speed, not semantics, and level 0 halves compile times here. Set before JAX starts.
 os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+# The xdist workers and the CLI tests' subprocesses compile the same tiny programs again and again;
+# JAX's persistent compilation cache (keyed by the program, the flags and the versions) shares them.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                      str(Path(tempfile.gettempdir()) / f"selfdeblur-jax-tests-{getpass.getuser()}" / "xla"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import imageio.v3 as iio
 import jax

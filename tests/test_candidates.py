@@ -18,7 +18,7 @@ def tiny(**candidates):
   return {**TINY, "candidates": candidates}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def searched(small_image):
   """One image, 2 restarts × sizes 5 and 7, no early stopping, every candidate's image kept."""
   return fit_selfdeblur(small_image, 5, config=tiny(restarts=2, size_margins=(0, 1)), seed=3,

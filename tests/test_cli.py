@@ -42,7 +42,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, status: int, *fra
     assert fragment in lines[0], lines[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def inputs(tmp_path_factory) -> Path:
   """A directory with one good image and one file for each kind of bad input."""
   d = tmp_path_factory.mktemp("inputs")
@@ -57,7 +57,7 @@ def inputs(tmp_path_factory) -> Path:
   return d
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mixed_run(inputs, tmp_path_factory):
   """One run over the whole directory: the good image is processed, each bad one reported."""
   workdir = tmp_path_factory.mktemp("work")

@@ -13,7 +13,7 @@ from conftest import grey_photo
 from test_cli import TINY_FLAGS, assert_one_line_error, deblur
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def finished(tmp_path_factory):
   """A finished tiny run of one image, with its final checkpoint kept."""
   root = tmp_path_factory.mktemp("finished")

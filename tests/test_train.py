@@ -49,7 +49,7 @@ def test_same_seed_same_result_different_seed_different(small_image):
   assert np.abs(first.kernel - other.kernel).max() > 1e-6
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def three_problems(small_image, photo):
   """Three 20×20 images with kernel sizes 3, 5, 7 and seeds 0, 1, 2."""
   ys = [small_image, np.ascontiguousarray(photo[300:320, 100:120]), small_image[::-1].copy()]
