@@ -128,8 +128,8 @@ def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = 
   chroma, photo, window, scale = None, None, None, 1.0
   if config.restore == "nonblind":  # estimate on the most textured window, restore the whole photo
     photo = image
-    where = estimation_window(luma(image), size, int(config.estimate_window), int(config.estimate_max_kernel))
-    image, size, scale, window = where.grey, where.kernel_size, where.scale, where.box
+    estimate = estimation_window(luma(image), size, int(config.estimate_window), int(config.estimate_max_kernel))
+    image, size, scale, window = estimate.grey, estimate.kernel_size, estimate.scale, estimate.box
   elif colour:
     ycbcr = rgb_to_ycbcr(image)
     image, chroma = ycbcr[..., 0], ycbcr[..., 1:]
