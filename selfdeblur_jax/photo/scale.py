@@ -1,8 +1,8 @@
 """Large kernels estimated at a coarser scale (the coarse level of the coarse-to-fine schemes that
 blind deconvolution has used since Fergus et al. 2006).
 
-A 41×41 or 51×51 kernel estimated on a small window from a few thousand pixels is under-determined:
-the released code's settings for real photos then return scattered dots. Blurred at scale 1/s, the
+A 41×41 or 51×51 kernel estimated on a small window is poorly determined: on a 128² window of two real
+photos `photo:cpu` returned scattered dots (benchmarks/RESULTS.md, "Whole photos"). Blurred at scale 1/s, the
 same photo is (up to the anti-aliasing filter) the downscaled sharp photo blurred with the kernel
 shrunk by s; so the kernel is estimated on a copy downscaled until it is at most `max_kernel` wide,
 and brought back to the photo's scale by resampling about its centre.
