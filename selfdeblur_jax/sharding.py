@@ -37,10 +37,15 @@ def batch_mesh() -> Mesh:
 
 
 def shard_batch(tree: Tree) -> Tree:
-  """Place a batch-first pytree with its batch axis split over all devices (see `num_shards`)."""
+  """Place a batch-first pytree with its batch axis split over all devices (see `num_shards`).
+
+  A batch on one device is committed to it as well: jit keys its compilations on whether arguments
+  are committed, so a program first called with uncommitted arrays (fresh from `init`) compiled
+  again when later called with committed ones (e.g. after early stopping edits a state).
+  """
   batch = jax.tree.leaves(tree)[0].shape[0]
   if num_shards(batch) == 1:
-    return tree
+    return jax.device_put(tree, jax.local_devices()[0])
   return jax.device_put(tree, NamedSharding(batch_mesh(), _BATCH))
 
 

@@ -281,6 +281,7 @@ def _in_precision_scope(fn: Callable, config: ml_collections.ConfigDict) -> Call
       return fn.lower(*args)
 
   call.lower = lower
+  call.jitted = fn  # the jitted function itself (its compilation cache, for tests)
   return call
 
 

@@ -12,6 +12,7 @@ from selfdeblur_jax.candidates.selection import border_mass, gradient_l1l2, kern
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import blur_np
+from selfdeblur_jax.train import compiled_runner, program_config
 
 
 def tiny(**candidates):
@@ -56,6 +57,8 @@ def test_restart_zero_is_the_plain_run_and_the_winner_is_reported(small_image, s
 
 def test_early_stopping_halves_and_leaves_survivors_unchanged(small_image):
   config = tiny(restarts=4, halving_fractions=(1 / 3, 2 / 3))  # steps 4 and 8 of 12
+  runner = compiled_runner(program_config(resolve_config(config)), 5, 1)
+  compiled_before = runner.jitted._cache_size()  # other tests may have compiled other batch sizes
   result = fit_selfdeblur(small_image, 5, config=config, seed=0, keep_candidate_images=True)
   steps = sorted(c.steps for c in result.candidates)
   assert steps == [4, 4, 8, 12]
@@ -64,6 +67,9 @@ def test_early_stopping_halves_and_leaves_survivors_unchanged(small_image):
   search = CandidateSearch([small_image], [CandidateSpec(0, 5, 0, r) for r in range(4)],
                            resolve_config(config))
   assert search.planned_work() == 4 * 4 + 2 * 4 + 1 * 4  # of 4 × 12 without early stopping
+  # Halving edits the states between stages without compiling the step again (it once compiled
+  # three times: uncommitted arrays at the start, committed ones after an edit).
+  assert runner.jitted._cache_size() - compiled_before <= 1
   # The survivor ran exactly as it would have without early stopping.
   full = fit_selfdeblur(small_image, 5, config=tiny(restarts=4), seed=0, keep_candidate_images=True)
   np.testing.assert_array_equal(result.x, full.candidates[result.chosen].x)

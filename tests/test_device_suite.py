@@ -22,5 +22,5 @@ def test_device_suite_smoke_run_writes_its_table(tmp_path):
   assert set(result["matmul"]) == {"highest", "default", "bfloat16"}
   assert result["projection"]["seconds"] > 0
   table = (tmp_path / "device_suite.md").read_text()
-  assert result["rows"][0]["remat"] and "| smoke | 3 | chunked(2), remat | bfloat16 |" in table
+  assert result["rows"][0]["remat"] and "| smoke | 4 | chunked(2), remat | bfloat16 |" in table
   assert "Projected full Levin protocol" in table
