@@ -44,6 +44,7 @@ import ml_collections
 import numpy as np
 import optax
 from absl import app, flags, logging
+from jax.experimental import multihost_utils
 from ml_collections import config_flags
 from tqdm import tqdm
 
@@ -73,6 +74,10 @@ _WORKDIR = flags.DEFINE_string("workdir", "workdir", "Directory for results and 
 _RESUME = flags.DEFINE_bool("resume", False, "Continue from the checkpoints in --workdir; images "
                             "whose results are complete are not recomputed.")
 _QUIET = flags.DEFINE_bool("quiet", False, "No progress bar; warnings and errors only.")
+_PROCESSES = flags.DEFINE_integer("num_processes", 1, "Processes (hosts) sharing the run; each runs its "
+                                  "share of the batches on its own devices (jax.distributed).")
+_PROCESS_ID = flags.DEFINE_integer("process_id", 0, "This process's index in [0, num_processes).")
+_COORDINATOR = flags.DEFINE_string("coordinator", "", "host:port of process 0, with --num_processes > 1.")
 
 
 class RunError(Exception):
@@ -332,6 +337,29 @@ class BatchRunner:
                     snapshots, result.loss_history, switch)
 
 
+def summary_path(workdir: Path) -> Path:
+  """summary.json, or with several processes this process's part of it (merged by process 0)."""
+  if jax.process_count() == 1:
+    return workdir / "summary.json"
+  return workdir / f"summary.process{jax.process_index()}.json"
+
+
+def merge_summaries(workdir: Path, count: int) -> None:
+  """Process 0, after all processes are done: one summary.json from every process's part."""
+  paths = [path for i in range(count) if (path := workdir / f"summary.process{i}.json").exists()]
+  if not paths:
+    return
+  parts = [json.loads(path.read_text()) for path in paths]
+  merged = {**parts[0], "images": {}, "batches": [], "errors": [], "processes": count}
+  for part in parts:
+    merged["images"].update(part["images"])
+    merged["batches"] += part["batches"]
+    merged["errors"] += part["errors"]
+  write_json(workdir / "summary.json", merged)
+  for path in paths:  # summary.json now holds them
+    path.unlink()
+
+
 def _read_summary(workdir: Path) -> dict[str, Any]:
   """The images recorded in an earlier run's summary.json ({} if there is none or it is unreadable)."""
   try:
@@ -362,6 +390,8 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
     items, errors = load_items(config)
   except ImageError as error:
     raise RunError(str(error)) from None
+  if jax.process_index() > 0:
+    errors = []  # every process reads the same inputs: process 0 reports them
   for message in errors:
     print(f"deblur: error: {message}", file=sys.stderr)
   if not items:
@@ -389,20 +419,23 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
   # stay listed (a failed or partial rerun never drops them); this run's results replace theirs.
   summary: dict[str, Any] = {
       "config": config.to_dict(), "versions": _versions(),
-      "device": str(jax.devices()[0]), "backend": jax.default_backend(),
+      "device": str(jax.local_devices()[0]), "backend": jax.default_backend(),
       "images": {name: entry for name, entry in previous.items()
                  if entry.get("outputs") and all((workdir / out).exists() for out in entry["outputs"])},
       "batches": [], "errors": errors,
   }
-  batches = _batches(todo, config.max_batch_size)
-  runners = [BatchRunner(batch, index, config, workdir, None) for index, batch in enumerate(batches)]
+  # Batches are formed from all images, then dealt out to the processes: a batch (and its checkpoint)
+  # is the same whatever the number of processes, so a run can resume under another process count.
+  batches = [(index, batch) for index, batch in enumerate(_batches(todo, config.max_batch_size))
+             if index % jax.process_count() == jax.process_index()]
+  runners = [BatchRunner(batch, index, config, workdir, None) for index, batch in batches]
   if resume:
     for runner in runners:
       runner.check_resume()
   status = 1 if errors else 0
   total = sum(runner.search.planned_work() for runner in runners)  # candidate·steps
   with tqdm(total=total, unit="step", disable=quiet, dynamic_ncols=True, desc="deblur") as progress:
-    for index, (batch, runner) in enumerate(zip(batches, runners)):
+    for (index, batch), runner in zip(batches, runners):
       runner.progress = progress
       logging.info("batch %d: %d image(s) of %d×%d, kernel sizes %s, %d candidate(s) in %d program(s)",
                    index, len(batch), *batch[0].y.shape, [item.kernel_size for item in batch],
@@ -453,9 +486,10 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
           entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)
         summary["images"][item.name] = entry
       summary["batches"].append(record)
-      write_json(workdir / "summary.json", summary)
-  write_json(workdir / "summary.json", summary)
-  done = sum(item.name in summary["images"] for item in items)
+      write_json(summary_path(workdir), summary)
+  write_json(summary_path(workdir), summary)
+  mine = [item.name for _, batch in batches for item in batch] + (skipped if jax.process_index() == 0 else [])
+  done = sum(name in summary["images"] for name in mine)
   logging.info("%d image(s) done, %d error(s); results in %s", done, len(summary["errors"]), workdir)
   if not quiet:
     print(f"deblur: {done} image(s) written to {workdir}" +
@@ -476,12 +510,24 @@ def main(argv: list[str]) -> None:
     _fail(f"cannot load --config: {_one_line(error)}", 2)
   logging.set_verbosity(logging.WARNING if _QUIET.value else logging.INFO)
   pylogging.getLogger("jax").setLevel(pylogging.WARNING)  # not JAX's backend probing
+  processes = _PROCESSES.value
+  if processes > 1:
+    if not 0 <= _PROCESS_ID.value < processes or not _COORDINATOR.value:
+      _fail(f"--num_processes={processes} needs --process_id in [0, {processes}) and "
+            "--coordinator=HOST:PORT (process 0's address)", 2)
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU hosts talk over gloo
+    jax.distributed.initialize(_COORDINATOR.value, processes, _PROCESS_ID.value)
   try:
     status = deblur(config, Path(_WORKDIR.value), _RESUME.value, _QUIET.value)
   except RunError as error:
     _fail(str(error), 2)
   except KeyboardInterrupt:
     _fail("interrupted; continue with --resume", 130)
+  finally:
+    if processes > 1:  # every process gets here, also after an error, so that none waits forever
+      multihost_utils.sync_global_devices("selfdeblur_jax: run done")
+      if jax.process_index() == 0:
+        merge_summaries(Path(_WORKDIR.value), processes)
   sys.exit(status)
 
 

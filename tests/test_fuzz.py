@@ -22,8 +22,8 @@ CONFIG_VALUES = (0, -1, 2.5, -3.0, float("nan"), float("inf"), "7", None, (3,), 
 
 def random_image(rng: np.random.Generator):
   kind = rng.integers(6) if rng.random() < 0.6 else 0
-  if kind == 0:  # valid: one of two shapes, so that few programs compile
-    return rng.random((12, 12) if rng.random() < 0.5 else (12, 16)).astype(np.float32)
+  if kind == 0:  # valid: one shape, so that each valid kernel size compiles one program
+    return rng.random((12, 16)).astype(np.float32)
   if kind == 1:
     shape = tuple(int(s) for s in rng.integers(0, 14, size=rng.integers(0, 5)))
     return (rng.normal(size=shape) * rng.choice([0.5, 3, 300])).astype(rng.choice(DTYPES[:7]))
@@ -55,6 +55,7 @@ def random_config(rng: np.random.Generator) -> dict:
   return config
 
 
+@pytest.mark.xdist_group("fuzz")  # one worker compiles the valid cases' programs once for all seeds
 @pytest.mark.parametrize("seed", range(4))
 def test_fit_selfdeblur_returns_a_result_or_raises_value_error(seed):
   rng = np.random.default_rng(seed)

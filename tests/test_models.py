@@ -63,11 +63,12 @@ def test_kernel_is_nonnegative_and_sums_to_one(hidden, support):
 def test_skip_net_output_is_an_image_in_unit_range():
   net = SkipNet(channels_down=(8,) * 3, channels_up=(8,) * 3, channels_skip=(4,) * 3)
   z = jax.random.uniform(jax.random.PRNGKey(0), (1, 37, 41, 8)) * 0.1
-  variables = net.init(jax.random.PRNGKey(1), z)
+  variables = jax.jit(net.init)(jax.random.PRNGKey(1), z)  # jitted: one compile, not one per op
   scaled = jax.tree.map(lambda p: p * 50.0, variables["params"])  # push the sigmoid to saturation
+  apply = jax.jit(lambda params: net.apply({"params": params, "batch_stats": variables["batch_stats"]},
+                                           z, mutable=["batch_stats"]))
   for params in (variables["params"], scaled):
-    x, _ = net.apply({"params": params, "batch_stats": variables["batch_stats"]}, z,
-                     mutable=["batch_stats"])
+    x, _ = apply(params)
     assert x.shape == (1, 37, 41, 1)
     assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
 
@@ -78,10 +79,10 @@ def test_batchnorm_uses_each_problems_own_statistics():
                 nonlocal_from_scale=None)
   za = jax.random.uniform(jax.random.PRNGKey(0), (1, 16, 16, 8))
   zb = 5.0 * jax.random.uniform(jax.random.PRNGKey(1), (1, 16, 16, 8))
-  variables = net.init(jax.random.PRNGKey(2), za)
+  variables = jax.jit(net.init)(jax.random.PRNGKey(2), za)  # jitted: one compile, not one per op
   apply = lambda z: net.apply(variables, z, mutable=["batch_stats"])[0]
-  together = jax.vmap(apply)(jnp.stack([za, zb]))
-  np.testing.assert_allclose(together[0], apply(za), atol=1e-6)
+  together = jax.jit(jax.vmap(apply))(jnp.stack([za, zb]))
+  np.testing.assert_allclose(together[0], jax.jit(apply)(za), atol=1e-6)
 
 
 @pytest.mark.parametrize("height,width,size,stride", [(11, 12, 3, 1), (12, 12, 3, 2), (11, 13, 3, 2),

@@ -1,0 +1,68 @@
+"""Several processes (hosts) share one run (issue #10): two processes on this CPU, talking over
+localhost through jax.distributed, each with two simulated devices, give the results of one process;
+a checkpoint written under one process and device count restores under another."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+
+import imageio.v3 as iio
+import numpy as np
+from conftest import REPO, grey_photo
+from test_cli import DEBLUR, TINY_FLAGS
+
+FLAGS = ["--config=default", "--config.kernel_size=5", "--config.max_batch_size=1", "--quiet", *TINY_FLAGS]
+
+
+def free_port() -> int:
+  with socket.socket() as s:
+    s.bind(("localhost", 0))
+    return s.getsockname()[1]
+
+
+def env(devices: int) -> dict:
+  flags = os.environ.get("XLA_FLAGS", "")
+  return {**os.environ, "PYTHONPATH": str(REPO),
+          "XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={devices}"}
+
+
+def test_two_processes_give_the_one_process_results_and_checkpoints_cross_process_counts(tmp_path):
+  inputs = tmp_path / "in"
+  inputs.mkdir()
+  photo = grey_photo()
+  for i, (top, left) in enumerate([(200, 230), (300, 100), (50, 400)]):
+    iio.imwrite(inputs / f"im{i}.png", (photo[top:top + 24, left:left + 24] * 255).astype(np.uint8))
+  data = f"--config.data_dir={inputs}"
+  one = subprocess.run([*DEBLUR, *FLAGS, data, f"--workdir={tmp_path / 'one'}"], capture_output=True,
+                       text=True, timeout=600, env=env(2))
+  assert one.returncode == 0, one.stderr[-2000:]
+
+  port = free_port()
+  two = [subprocess.Popen([*DEBLUR, *FLAGS, data, f"--workdir={tmp_path / 'two'}", "--num_processes=2",
+                           f"--process_id={i}", f"--coordinator=localhost:{port}"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(2))
+         for i in range(2)]
+  for process in two:
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr[-2000:]
+  summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+  assert sorted(summary["images"]) == ["im0", "im1", "im2"] and summary["processes"] == 2
+  assert sorted(b["batch"] for b in summary["batches"]) == [0, 1, 2]
+  assert not list((tmp_path / "two").glob("summary.process*.json"))  # merged into summary.json
+  for name in ("im0", "im1", "im2"):
+    a, b = np.load(tmp_path / "one" / f"{name}.npz"), np.load(tmp_path / "two" / f"{name}.npz")
+    for key in ("x", "k", "loss_history"):
+      np.testing.assert_array_equal(a[key], b[key])
+
+  # Written by two processes of two devices each; resumed by one process with one device.
+  (tmp_path / "two" / "im1_x.png").unlink()
+  resumed = subprocess.run([*DEBLUR, *FLAGS, data, f"--workdir={tmp_path / 'two'}", "--resume"],
+                           capture_output=True, text=True, timeout=600, env=env(1))
+  assert resumed.returncode == 0, resumed.stderr[-2000:]
+  record = json.loads((tmp_path / "two" / "summary.json").read_text())["batches"]
+  assert [(r["images"], r["start_step"]) for r in record] == [(["im1"], 4)]  # restored, not rerun
+  np.testing.assert_array_equal(np.load(tmp_path / "one" / "im1.npz")["x"],
+                                np.load(tmp_path / "two" / "im1.npz")["x"])
