@@ -78,7 +78,7 @@ def get_default_config() -> ml_collections.ConfigDict:
   config.candidates.restarts = 1  # R draws per image: problem_key(seed, r), r = 0..R−1
   config.candidates.size_margins = (0,)  # each candidate size K + 2m for m here (K: the given size)
   config.candidates.halving_fractions = ()  # at each fraction of num_steps, keep the better half
-  config.candidates.selector = "nonblind_energy"  # see candidates/selection.py
+  config.candidates.selector = "nonblind_energy_l1l2"  # see candidates/selection.py
   config.candidates.output = "network"  # the winner's x: "network" (G_x) or "nonblind" (deconv. of y)
   config.candidates.nonblind_weight = 0.003  # prior weight of the non-blind deconvolution
   return config
