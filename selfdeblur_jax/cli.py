@@ -511,6 +511,8 @@ def main(argv: list[str]) -> None:
   logging.set_verbosity(logging.WARNING if _QUIET.value else logging.INFO)
   pylogging.getLogger("jax").setLevel(pylogging.WARNING)  # not JAX's backend probing
   processes = _PROCESSES.value
+  if processes < 1:
+    _fail(f"--num_processes must be at least 1, got {processes}", 2)
   if processes > 1:
     if not 0 <= _PROCESS_ID.value < processes or not _COORDINATOR.value:
       _fail(f"--num_processes={processes} needs --process_id in [0, {processes}) and "

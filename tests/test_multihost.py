@@ -12,7 +12,7 @@ import subprocess
 import imageio.v3 as iio
 import numpy as np
 from conftest import REPO, grey_photo
-from test_cli import DEBLUR, TINY_FLAGS
+from test_cli import DEBLUR, TINY_FLAGS, assert_one_line_error, deblur
 
 FLAGS = ["--config=default", "--config.kernel_size=5", "--config.max_batch_size=1", "--quiet", *TINY_FLAGS]
 
@@ -66,3 +66,10 @@ def test_two_processes_give_the_one_process_results_and_checkpoints_cross_proces
   assert [(r["images"], r["start_step"]) for r in record] == [(["im1"], 4)]  # restored, not rerun
   np.testing.assert_array_equal(np.load(tmp_path / "one" / "im1.npz")["x"],
                                 np.load(tmp_path / "two" / "im1.npz")["x"])
+
+
+def test_bad_process_flags_give_one_line_errors(tmp_path):
+  assert_one_line_error(deblur("--num_processes=0", f"--workdir={tmp_path}"), 2, "--num_processes",
+                        "at least 1")
+  assert_one_line_error(deblur("--num_processes=2", "--process_id=2", f"--workdir={tmp_path}"), 2,
+                        "--process_id in [0, 2)", "--coordinator")
