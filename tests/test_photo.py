@@ -67,6 +67,7 @@ def test_colour_photos_are_restored_per_channel_or_on_luma(photo, colour):
   assert psnr(luma(restored), luma(truth)) > psnr(luma(y), luma(truth)) + 3
 
 
+@pytest.mark.xdist_group("photo_fit")  # both fit a 32² window with K = 5: one compile
 def test_deblur_photo_estimates_on_a_window_and_returns_the_whole_photo(photo):
   k = motion_kernel(5, seed=1)
   sharp = np.stack([photo[200:268, 150:254]] * 3, -1).astype(np.float32)
@@ -168,6 +169,7 @@ def test_a_blur_seen_at_a_coarser_scale_is_the_shrunk_kernel_on_the_shrunk_image
     assert abs(float((back * grid).sum() - (kernel * grid).sum())) < 0.1
 
 
+@pytest.mark.xdist_group("photo_fit")  # both fit a 32² window with K = 5: one compile
 def test_deblur_photo_estimates_a_large_kernel_on_a_downscaled_window(photo):
   k = motion_kernel(9, seed=1)
   sharp = photo[200:290, 150:290].astype(np.float32)
