@@ -51,6 +51,12 @@ def get_default_config() -> ml_collections.ConfigDict:
   config.model_k.input_dim = 200
   config.model_k.input_scale = 0.1  # z_k ~ U(0, 1) · 0.1, never perturbed
   config.model_k.hidden = (1000,)  # () is the paper's SelfDeblur_k−, (1000, 1000) its k+
+  # "fcn": the fully-connected G_k above; "dip": the paper's Double-DIP variant, a SkipNet on a K×K
+  # noise image of input_dim channels with a softmax output (models/dip_kernel_net.py).
+  config.model_k.kind = "fcn"
+  config.model_k.dip_channels = 32
+  config.model_k.dip_skip_channels = 4
+  config.model_k.dip_scales = 3  # needs kernels of at least 2**dip_scales + 1 pixels
 
   config.loss = ml_collections.ConfigDict()
   config.loss.data_term = "mse_then_ssim"  # released code; the paper's Eq. (6) is "mse"
@@ -155,8 +161,11 @@ def _check(config: ml_collections.ConfigDict) -> None:
     raise ValueError(f"optim.mode must be 'joint' or 'alternating', got {config.optim.mode!r}")
   for name in ("model_x.input_depth", "model_x.num_scales", "model_x.channels", "model_x.skip_channels",
                "model_x.filter_size_down", "model_x.filter_size_up", "model_x.filter_size_skip",
-               "model_k.input_dim", "loss.ssim_window"):
+               "model_k.input_dim", "loss.ssim_window", "model_k.dip_channels",
+               "model_k.dip_skip_channels", "model_k.dip_scales"):
     _positive_int(config, name)
+  if config.model_k.kind not in ("fcn", "dip"):
+    raise ValueError(f"model_k.kind must be 'fcn' or 'dip', got {config.model_k.kind!r}")
   if any(int(h) < 1 for h in config.model_k.hidden):
     raise ValueError(f"model_k.hidden must hold positive widths, got {tuple(config.model_k.hidden)}")
   for name in ("optim.lr_x", "optim.lr_k", "optim.decay", "optim.eps", "loss.ssim_sigma",

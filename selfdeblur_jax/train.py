@@ -20,7 +20,7 @@ from flax import struct
 from jax import lax
 
 from selfdeblur_jax.losses import objective
-from selfdeblur_jax.models import KernelNet, SkipNet
+from selfdeblur_jax.models import DipKernelNet, KernelNet, SkipNet
 from selfdeblur_jax.optim import make_optimizers
 from selfdeblur_jax.physics import estimate_noise_sigma, kernel_support, latent_shape
 from selfdeblur_jax.sharding import num_shards, per_device, shard_batch
@@ -42,7 +42,7 @@ class TrainState:
   opt_state: dict[str, optax.OptState]  # {"x": ..., "k": ...}
   key: Array  # PRNG key for the per-step perturbation of z_x
   z_x: Array  # (1, H+K−1, W+K−1, C): G_x's fixed noise input
-  z_k: Array  # (n_k,): G_k's fixed noise input
+  z_k: Array  # (n_k,), or (1, K, K, C) for a DIP G_k: G_k's fixed noise input
   loss_history: Array  # (num_steps,): loss at each step, filled as steps are taken
   active: Array  # bool scalar: False once stopped (early stopping) or failed (non-finite loss)
 
@@ -56,7 +56,8 @@ class Problem:
   tv_weight: Array  # float scalar: λ of Eq. (6)
 
 
-def create_models(config: ml_collections.ConfigDict, support_size: int) -> tuple[SkipNet, KernelNet]:
+def create_models(config: ml_collections.ConfigDict, support_size: int
+                  ) -> tuple[SkipNet, KernelNet | DipKernelNet]:
   """G_x and G_k as the config describes them; G_k outputs a support_size² kernel."""
   mx = config.model_x
   scales = int(mx.num_scales)
@@ -75,8 +76,20 @@ def create_models(config: ml_collections.ConfigDict, support_size: int) -> tuple
       need_sigmoid=True,
       need_1x1_up=bool(mx.need_1x1_up),
   )
-  gk = KernelNet(kernel_size=support_size, hidden=tuple(int(h) for h in config.model_k.hidden))
+  mk = config.model_k
+  if mk.kind == "dip":  # the paper's Double-DIP variant
+    gk = DipKernelNet(kernel_size=support_size, channels=int(mk.dip_channels),
+                      skip_channels=int(mk.dip_skip_channels), num_scales=int(mk.dip_scales))
+  else:
+    gk = KernelNet(kernel_size=support_size, hidden=tuple(int(h) for h in mk.hidden))
   return gx, gk
+
+
+def z_k_shape(config: ml_collections.ConfigDict, support_size: int) -> tuple[int, ...]:
+  """G_k's noise input: a vector for the FCN, a K×K image of `input_dim` channels for a DIP G_k."""
+  if config.model_k.kind == "dip":
+    return (1, support_size, support_size, int(config.model_k.input_dim))
+  return (int(config.model_k.input_dim),)
 
 
 def create_train_state(key: Array, image_shape: tuple[int, int], support_size: int,
@@ -87,7 +100,7 @@ def create_train_state(key: Array, image_shape: tuple[int, int], support_size: i
   height, width = latent_shape(image_shape, support_size)
   z_x = jax.random.uniform(key_zx, (1, height, width, int(config.model_x.input_depth)))
   z_x = z_x * config.model_x.input_scale
-  z_k = jax.random.uniform(key_zk, (int(config.model_k.input_dim),)) * config.model_k.input_scale
+  z_k = jax.random.uniform(key_zk, z_k_shape(config, support_size)) * config.model_k.input_scale
   variables_x = gx.init(key_x, z_x)
   params = {"x": variables_x["params"], "k": gk.init(key_k, z_k)["params"]}
   optimizers = make_optimizers(config)
@@ -179,7 +192,9 @@ def make_generators(config: ml_collections.ConfigDict, support_size: int):
     generate_x = jax.checkpoint(generate_x)
 
   def generate_k(params_k, z_k, support):
-    return gk.apply({"params": params_k}, z_k, support)
+    # A DIP G_k has BatchNorm in training mode: its running statistics are never read, so they are
+    # created afresh and dropped (an FCN G_k has none).
+    return gk.apply({"params": params_k}, z_k, support, mutable=["batch_stats"])[0]
 
   return generate_x, generate_k
 

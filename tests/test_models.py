@@ -5,8 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from selfdeblur_jax.models import KernelNet, NonLocalBlock, SkipNet
+from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.models import DipKernelNet, KernelNet, NonLocalBlock, SkipNet
 from selfdeblur_jax.models.conv import conv2d
+from selfdeblur_jax.train import create_models, make_generators, z_k_shape
 
 
 def count(tree) -> int:
@@ -99,3 +101,24 @@ def test_conv2d_and_its_gradient_match_lax(height, width, size, stride):
   dy = jnp.asarray(rng.normal(size=y.shape), jnp.float32)
   for got, want in zip(vjp(dy), vjp_ref(dy)):
     np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-5)
+
+
+def test_double_dip_kernel_generator_is_selectable_and_gives_a_kernel():
+  """model_k.kind='dip' (the paper's Double-DIP): a K×K kernel, ≥ 0, sum 1, zero outside its support;
+  a kernel too small for its scales is refused by name."""
+  config = resolve_config({"model_k": {"kind": "dip", "input_dim": 4, "dip_channels": 8, "dip_scales": 2}})
+  gx, gk = create_models(config, 7)
+  assert isinstance(gk, DipKernelNet) and z_k_shape(config, 7) == (1, 7, 7, 4)
+  z = jax.random.uniform(jax.random.PRNGKey(0), z_k_shape(config, 7)) * 0.1
+  params = jax.jit(gk.init)(jax.random.PRNGKey(1), z)["params"]
+  _, generate_k = make_generators(config, 7)
+  support = np.zeros((7, 7), bool)
+  support[1:6, 1:6] = True  # a 5×5 kernel on a 7×7 support
+  for mask in (np.ones((7, 7), bool), support):
+    k = np.asarray(jax.jit(generate_k)(params, z, jnp.asarray(mask)))
+    assert k.shape == (7, 7) and k.min() >= 0 and abs(float(k.sum()) - 1) < 1e-6
+    assert np.all(k[~mask] == 0) and np.all(k[mask] > 0)
+  with pytest.raises(ValueError, match="dip_scales"):
+    DipKernelNet(kernel_size=3, num_scales=2).init(jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 4)))
+  with pytest.raises(ValueError, match="model_k.kind"):
+    resolve_config({"model_k": {"kind": "unet"}})
