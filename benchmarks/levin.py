@@ -13,6 +13,7 @@ error ratio = SSD(estimate) / SSD(known-kernel result), both aligned (Levin 2009
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 import time
@@ -57,6 +58,17 @@ def profile_config(profile: str, arg: str | None = None):
   """A profile's config: 'mini' is configs/mini_levin.py (SPEC §6), 'full' is configs/levin.py;
   `arg` is the config file's argument (e.g. 'robust': the candidates mode)."""
   return load_config_file(str(REPO / "configs" / ("mini_levin.py" if profile == "mini" else "levin.py")), arg)
+
+
+def parse_override(item: str) -> tuple[str, object]:
+  """'a.b=VALUE' -> ('a.b', VALUE): a Python literal where VALUE is one, else the string."""
+  key, sep, value = item.partition("=")
+  if not sep or not key:
+    sys.exit(f"levin.py: error: --set takes KEY=VALUE, got {item!r}")
+  try:
+    return key, ast.literal_eval(value)
+  except (ValueError, SyntaxError):
+    return key, value
 
 
 def image_names(spec: str) -> tuple[str, ...]:
@@ -257,6 +269,9 @@ def main() -> None:
                       help="SPEC §7: 'oversize' (kernel sizes × 1.5), 'noisy' (σ = 0.01)")
   parser.add_argument("--config_arg", default=None,
                       help="the config file's argument, e.g. 'robust' (configs/mini_levin.py:robust)")
+  parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="a config override (repeatable), e.g. --set=model_k.kind=dip for the paper's "
+                      "Double-DIP or --set='model_k.hidden=()' for SelfDeblur_k−; use its own --out_dir")
   parser.add_argument("--batch_size", type=int, default=0, help="images per XLA program (0: all)")
   parser.add_argument("--max_shift", type=int, default=None, help="default 5 (mini) or 10 (full)")
   parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
@@ -268,6 +283,8 @@ def main() -> None:
   args = parser.parse_args()
   if not args.data_dir.is_dir():
     sys.exit(f"levin.py: error: no Levin data at {args.data_dir}; pass --data_dir")
+  if args.set and not args.out_dir:
+    sys.exit("levin.py: error: --set changes the method: give its results their own --out_dir")
   if args.score_workdir:
     markdown = score_workdir(args.score_workdir, args.data_dir, args.max_shift or 5)
     write_bytes(args.score_workdir / "levin_scores.md", markdown.encode())
@@ -278,6 +295,7 @@ def main() -> None:
   max_shift = args.max_shift if args.max_shift is not None else (5 if args.profile == "mini" else 10)
   out_dir = args.out_dir or REPO / "benchmarks" / "results" / f"levin_{args.profile}"
   config = profile_config(args.profile, args.config_arg)
+  config.update_from_flattened_dict(dict(parse_override(item) for item in args.set))
   crop = int(config.crop)
   print(f"profile {args.profile}, {len(names)} image(s), seeds {seeds}, device {jax.devices()[0]}")
   for seed in [] if args.table_only else seeds:
