@@ -15,8 +15,8 @@ def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   y with the chosen kernel scored higher than G_x's own image in every pooled run. A support 4 px
   wider than asked (size_margins=(2,)) did worse on the pool than the requested size, so the reported
   kernel has the requested size. Of the selectors, `nonblind_energy_l1l2` lost least to the best
-  candidate under this schedule (six sets of four: worst 0.55 dB, against 3.49 for the energy alone and
-  5.95 for ℓ1/ℓ2 alone).
+  candidate under this schedule (seven sets of four: worst 0.55 dB, against 3.49 for the energy alone
+  and 5.95 for ℓ1/ℓ2 alone).
   """
   with config.unlocked():
     config.candidates.restarts = 4

@@ -19,9 +19,9 @@ Which score is the default is decided by measurement on a labelled pool of runs
   towards less blur decides; the ℓ1/ℓ2 ratio is scale-invariant and made not to prefer blur
   (Krishnan et al. 2011). The default. The 1 % tolerance was fitted to the pool's first four sets
   of four candidates (there, tolerances between about 0.6 % and 1.3 % pick the best in all four);
-  on the two sets added since, with the robust mode's early stopping, it picked the best in one and
-  a candidate 0.55 dB behind it in the other. Over all six its worst loss is the smallest of the
-  scores here (benchmarks/RESULTS.md).
+  on the three sets added since, with the robust mode's early stopping, it picked the best in two
+  and a candidate 0.55 dB behind it in the third. Over all seven its worst loss is the smallest of
+  the scores here (benchmarks/RESULTS.md).
 - `network_l1l2`: the ℓ1/ℓ2 ratio of the gradients of G_x's own image.
 - `agreement`: the kernel's median distance to the other candidates' kernels, each pair compared up
   to a shift by normalised cross-correlation: the medoid is a kernel several restarts found.
