@@ -44,7 +44,7 @@ import ml_collections
 import numpy as np
 import optax
 from absl import app, flags, logging
-from jax.experimental import multihost_utils
+from jax._src import distributed as jax_distributed  # the coordination client (no public API)
 from ml_collections import config_flags
 from tqdm import tqdm
 
@@ -64,7 +64,7 @@ from selfdeblur_jax.photo import restore_nonblind
 from selfdeblur_jax.photo.scale import photo_kernel_size, upscale_kernel
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
-from selfdeblur_jax.problems import Item, load_items
+from selfdeblur_jax.problems import Item, Source, load_source, plan_sources
 from selfdeblur_jax.sharding import num_shards, padded_size
 from selfdeblur_jax.train import compiled_outputs, program_config
 
@@ -116,13 +116,26 @@ def _check_workdir(workdir: Path) -> None:
                    "--workdir") from None
 
 
-def _batches(items: list[Item], max_batch_size: int) -> list[list[Item]]:
-  """Items grouped by image shape (one XLA program each), then split to at most max_batch_size."""
-  groups = group_by_shape([item.y.shape for item in items], max(int(max_batch_size), 1))
-  return [[items[i] for i in group] for group in groups]
+def _batches(sources: list[Source], max_batch_size: int) -> list[list[Source]]:
+  """Inputs grouped by problem shape (one XLA program each), then split to at most max_batch_size."""
+  groups = group_by_shape([source.shape for source in sources], max(int(max_batch_size), 1))
+  return [[sources[i] for i in group] for group in groups]
 
 
-def _outputs_complete(workdir: Path, item: Item) -> bool:
+def _load(sources: list[Source], config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
+  """The problems of these inputs, read now, and one error line (also printed) per file that cannot
+  be used."""
+  items, errors = [], []
+  for source in sources:
+    try:
+      items.append(load_source(source, config))
+    except ImageError as error:
+      print(f"deblur: error: {error}", file=sys.stderr)
+      errors.append(str(error))
+  return items, errors
+
+
+def _outputs_complete(workdir: Path, item: Item | Source) -> bool:
   return all((workdir / f"{item.name}{suffix}").exists()
              for suffix in ("_x.png", "_k.png", ".npz", "_progress.png"))
 
@@ -387,14 +400,14 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
   except ValueError as error:
     raise RunError(str(error)) from None
   try:
-    items, errors = load_items(config)
+    sources, errors = plan_sources(config)  # from the files' headers: every process plans every input
   except ImageError as error:
     raise RunError(str(error)) from None
   if jax.process_index() > 0:
-    errors = []  # every process reads the same inputs: process 0 reports them
+    errors = []  # every process plans the same inputs: process 0 reports them
   for message in errors:
     print(f"deblur: error: {message}", file=sys.stderr)
-  if not items:
+  if not sources:
     if errors:  # each already reported on its own line
       return 2
     raise RunError("no usable image")
@@ -402,17 +415,18 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
 
   engine = resolve_config(engine_config(config))
   previous = _read_summary(workdir)
-  todo = []
-  for item in items:
-    if resume and _outputs_complete(workdir, item):
-      stored = previous.get(item.name, {}).get("fingerprint")
-      difference = fingerprint_difference(stored, fingerprint(item, engine, config))
-      if difference:
-        raise RunError(f"{item.name}: its finished result in {workdir} was made with other settings "
-                       f"({difference}); resume with those settings, or use a fresh --workdir")
-    else:
-      todo.append(item)
-  skipped = [item.name for item in items if not any(item is other for other in todo)]
+  finished = [source for source in sources if resume and _outputs_complete(workdir, source)]
+  todo = [source for source in sources if not any(source is other for other in finished)]
+  # Finished results are checked against the settings by reading their inputs, dealt out like batches.
+  mine_finished, read_errors = _load(finished[jax.process_index()::jax.process_count()], config)
+  errors += read_errors
+  for item in mine_finished:
+    stored = previous.get(item.name, {}).get("fingerprint")
+    difference = fingerprint_difference(stored, fingerprint(item, engine, config))
+    if difference:
+      raise RunError(f"{item.name}: its finished result in {workdir} was made with other settings "
+                     f"({difference}); resume with those settings, or use a fresh --workdir")
+  skipped = [source.name for source in finished]
   if skipped:
     logging.info("resume: %d image(s) already complete: %s", len(skipped), ", ".join(skipped))
   # The summary describes what the workdir holds: earlier images whose outputs are still complete
@@ -426,8 +440,16 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
   }
   # Batches are formed from all images, then dealt out to the processes: a batch (and its checkpoint)
   # is the same whatever the number of processes, so a run can resume under another process count.
-  batches = [(index, batch) for index, batch in enumerate(_batches(todo, config.max_batch_size))
-             if index % jax.process_count() == jax.process_index()]
+  # Each process reads only the inputs of its own batches.
+  batches = []
+  for index, planned in enumerate(_batches(todo, config.max_batch_size)):
+    if index % jax.process_count() == jax.process_index():
+      batch, read_errors = _load(planned, config)
+      errors += read_errors
+      if batch:
+        batches.append((index, batch))
+  if not batches and not skipped and errors and jax.process_count() == 1:
+    return 2  # nothing ran: every input was refused, each on its own line
   runners = [BatchRunner(batch, index, config, workdir, None) for index, batch in batches]
   if resume:
     for runner in runners:
@@ -527,10 +549,24 @@ def main(argv: list[str]) -> None:
     _fail("interrupted; continue with --resume", 130)
   finally:
     if processes > 1:  # every process gets here, also after an error, so that none waits forever
-      multihost_utils.sync_global_devices("selfdeblur_jax: run done")
+      _wait_for_all_processes("selfdeblur_jax_run_done")
       if jax.process_index() == 0:
         merge_summaries(Path(_WORKDIR.value), processes)
   sys.exit(status)
+
+
+# Processes finish their shares hours apart; the barrier waits for the slowest (a process that dies is
+# reported by the coordination service's heartbeats well before this).
+_BARRIER_TIMEOUT_MS = 7 * 24 * 3600 * 1000
+
+
+def _wait_for_all_processes(name: str) -> None:
+  """Block until every process of the run gets here. A barrier of jax.distributed's coordination
+  service, not a collective: `multihost_utils.sync_global_devices` is a gloo all-reduce on the CPU,
+  whose first use times out after 30 s, so a process whose share ended earlier failed waiting."""
+  client = jax_distributed.global_state.client  # what JAX's own array serialization waits on
+  if client is not None:
+    client.wait_at_barrier(name, timeout_in_ms=_BARRIER_TIMEOUT_MS)
 
 
 def _one_line(error: BaseException) -> str:

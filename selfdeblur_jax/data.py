@@ -45,6 +45,25 @@ def expand_inputs(spec: str) -> list[Path]:
   return [path]
 
 
+# EXIF orientations that turn the stored picture by 90° (transpose, rotate 90/270, transverse).
+_EXIF_QUARTER_TURNS = frozenset({5, 6, 7, 8})
+
+
+def image_shape(path: str | os.PathLike) -> tuple[int, int]:
+  """(H, W) of an image file as `read_image` returns it (EXIF orientation applied), from its header
+  alone: no pixel data is decoded, so a process can plan every input and read only its own."""
+  try:
+    height, width = iio.improps(path).shape[:2]
+  except Exception as error:  # imageio raises many types for unreadable files
+    raise ImageError(f"{path}: not a readable image ({type(error).__name__}); re-save it as 8-bit PNG "
+                     "or JPEG") from None
+  try:
+    orientation = iio.immeta(path, exclude_applied=False).get("Orientation", 1)
+  except Exception:  # a reader without EXIF (e.g. TIFF's): read_image does not rotate either
+    orientation = 1
+  return (int(width), int(height)) if orientation in _EXIF_QUARTER_TURNS else (int(height), int(width))
+
+
 def read_image(path: str | os.PathLike, mode: str = "grey") -> np.ndarray:
   """An 8-bit image file as float32 in [0, 1]: H×W for mode 'grey', H×W×3 for mode 'rgb'.
 

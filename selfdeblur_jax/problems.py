@@ -12,9 +12,9 @@ import numpy as np
 from selfdeblur_jax.api import validate_kernel_size
 from selfdeblur_jax.candidates import candidate_sizes
 from selfdeblur_jax.color import rgb_to_ycbcr
-from selfdeblur_jax.data import KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs, read_image
+from selfdeblur_jax.data import KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs, image_shape, read_image
 from selfdeblur_jax.photo import luma
-from selfdeblur_jax.photo.scale import estimation_window
+from selfdeblur_jax.photo.scale import downscaled_shape, estimate_scale, estimation_window
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import blur_np
 
@@ -115,16 +115,56 @@ def output_names(paths: list[Path]) -> list[str]:
   return names
 
 
+@dataclasses.dataclass(frozen=True)
+class Source:
+  """One input planned from its file's header alone: what forming batches needs, without the pixels.
+
+  Every process plans all inputs (cheap), forms the same batches, and reads only its own."""
+
+  name: str
+  path: Path | None  # None: the embedded synthetic problem
+  shape: tuple[int, int]  # of the prepared y (the estimation window in photo mode)
+  kernel_size: int  # of the prepared y (at the estimation scale in photo mode)
+
+
+def prepared_shape(path: Path, shape: tuple[int, ...], kernel_size: int,
+                   config: ml_collections.ConfigDict) -> tuple[tuple[int, int], int]:
+  """(shape of y, its kernel size) once an image of `shape` is prepared as `load_item` does (downscale,
+  crop, estimation window at its scale); ImageError naming the file where the result cannot be used."""
+  h, w = int(shape[0]), int(shape[1])
+  factor = int(config.downscale)
+  if factor > 1:
+    h, w = h // factor, w // factor
+  crop = int(config.crop)
+  if crop:
+    if crop > min(h, w):
+      raise ImageError(f"{path}: crop {crop} is larger than the image ({h}×{w}); use a smaller crop "
+                       "(0: the whole image)")
+    h = w = crop
+  size, scale, where = kernel_size, 1.0, "image"
+  if config.restore == "nonblind":
+    scale, size = estimate_scale(kernel_size, int(config.estimate_max_kernel))
+    h, w = downscaled_shape((h, w), scale)
+    window = int(config.estimate_window)
+    h, w, where = min(window, h), min(window, w), "estimation window"
+  largest = max(candidate_sizes(size, config))
+  if largest >= min(h, w):
+    what = f"{size}×{size} kernel" + (f" (candidates up to {largest})" if largest != size else "")
+    if scale != 1:
+      what += f" at the estimation scale 1/{scale:.2f}"
+    raise ImageError(f"{path}: {where} {h}×{w} is not larger than its {what}; use a smaller kernel_size "
+                     f"or a larger {where}")
+  return (h, w), size
+
+
 def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = None) -> Item:
   """Read and prepare one image file; ImageError names the file and the fix."""
   name = name or path.stem
   size = kernel_size_for(name, config)
   colour = config.color_mode == "ycbcr"
   image = read_image(path, mode="rgb" if colour else "grey")
-  try:
-    image = center_crop(downscale(image, int(config.downscale)), int(config.crop))
-  except ImageError as error:
-    raise ImageError(f"{path}: {error}; use a smaller crop (0: the whole image)") from None
+  shape, _ = prepared_shape(path, image.shape, size, config)  # refuses what cannot be used, up front
+  image = center_crop(downscale(image, int(config.downscale)), int(config.crop))
   chroma, photo, window, scale = None, None, None, 1.0
   if config.restore == "nonblind":  # estimate on the most textured window, restore the whole photo
     photo = image
@@ -133,20 +173,13 @@ def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = 
   elif colour:
     ycbcr = rgb_to_ycbcr(image)
     image, chroma = ycbcr[..., 0], ycbcr[..., 1:]
-  largest = max(candidate_sizes(size, config))
-  if largest >= min(image.shape[:2]):
-    what = f"{size}×{size} kernel" + (f" (candidates up to {largest})" if largest != size else "")
-    where = "estimation window" if window else "image"
-    if scale != 1:
-      what += f" at the estimation scale 1/{scale:.2f}"
-    raise ImageError(f"{path}: {where} {image.shape[0]}×{image.shape[1]} is not larger than its "
-                     f"{what}; use a smaller kernel_size or a larger {where}")
+  assert image.shape == shape, (image.shape, shape)  # prepared_shape mirrors the steps above
   return Item(name=name, y=np.ascontiguousarray(image, np.float32), kernel_size=size,
               source=str(path), chroma=chroma, photo=photo, window=window, estimate_scale=scale)
 
 
-def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
-  """All problems of a run, and one error line per file that cannot be used (the rest still run)."""
+def check_program(config: ml_collections.ConfigDict) -> None:
+  """ImageError (one line) for program settings that no input could be prepared with."""
   if int(config.crop) < 0:
     raise ImageError(f"crop must be >= 0 (0: the whole image), got {config.crop}")
   if int(config.downscale) < 1:
@@ -162,13 +195,46 @@ def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]
     raise ImageError(f"estimate_max_kernel must be 0 (never downscale) or >= 3, got {config.estimate_max_kernel}")
   if config.color_mode not in ("grey", "ycbcr"):
     raise ImageError(f"color_mode {config.color_mode!r} is unknown; use 'grey' or 'ycbcr'")
+
+
+def plan_sources(config: ml_collections.ConfigDict) -> tuple[list[Source], list[str]]:
+  """Every input of a run planned from file headers (no pixels read), and one error line per file that
+  cannot be used (the rest still run)."""
+  check_program(config)
   if config.synthetic.enabled:
-    return [synthetic_item(config)], []
-  items, errors = [], []
+    s = config.synthetic
+    return [Source("grace_hopper_blurred", None, (int(s.size), int(s.size)),
+                   int(config.kernel_size or s.kernel_size))], []
+  sources, errors = [], []
   paths = input_paths(config)
   for path, name in zip(paths, output_names(paths)):
     try:
-      items.append(load_item(path, config, name))
+      shape, size = prepared_shape(path, image_shape(path), kernel_size_for(name, config), config)
+      sources.append(Source(name, path, shape, size))
+    except ImageError as error:
+      errors.append(str(error))
+  return sources, errors
+
+
+def load_source(source: Source, config: ml_collections.ConfigDict) -> Item:
+  """The problem of a planned input, read now; ImageError if the file cannot be used or no longer
+  matches its plan (changed since, or a header that disagrees with its pixels)."""
+  item = synthetic_item(config) if source.path is None else load_item(source.path, config, source.name)
+  if (item.y.shape, item.kernel_size) != (source.shape, source.kernel_size):
+    raise ImageError(f"{source.path}: its pixels give a {item.y.shape[0]}×{item.y.shape[1]} problem with a "
+                     f"{item.kernel_size}×{item.kernel_size} kernel, its header "
+                     f"{source.shape[0]}×{source.shape[1]} with {source.kernel_size}×{source.kernel_size} "
+                     "(was it changed during the run?); re-save it and run again")
+  return item
+
+
+def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
+  """All problems of a run, read in one process, and one error line per file that cannot be used."""
+  sources, errors = plan_sources(config)
+  items = []
+  for source in sources:
+    try:
+      items.append(load_source(source, config))
     except ImageError as error:
       errors.append(str(error))
   return items, errors

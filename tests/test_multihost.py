@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 
 import imageio.v3 as iio
 import numpy as np
@@ -73,3 +74,30 @@ def test_bad_process_flags_give_one_line_errors(tmp_path):
                         "at least 1")
   assert_one_line_error(deblur("--num_processes=2", "--process_id=2", f"--workdir={tmp_path}"), 2,
                         "--process_id in [0, 2)", "--coordinator")
+
+
+BARRIER_SCRIPT = """
+import sys, time
+import jax
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+jax.distributed.initialize(sys.argv[1], 2, int(sys.argv[2]))
+from selfdeblur_jax import cli
+if jax.process_index() == 1:
+  time.sleep(float(sys.argv[3]))  # this process's share takes longer
+cli._wait_for_all_processes("test_barrier")
+print("through")
+"""
+
+
+def test_the_end_of_run_barrier_waits_for_a_process_that_finishes_much_later(tmp_path):
+  """One process ends its share 40 s after the other: the run's final barrier still holds (a gloo
+  all-reduce, used before, gave up after 30 s and failed the run)."""
+  script = tmp_path / "barrier.py"
+  script.write_text(BARRIER_SCRIPT)
+  port = free_port()
+  processes = [subprocess.Popen([sys.executable, str(script), f"localhost:{port}", str(i), "40"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(1))
+               for i in range(2)]
+  for process in processes:
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0 and stdout.strip() == "through", stderr[-2000:]

@@ -49,9 +49,15 @@ def downscale_image(grey: np.ndarray, scale: float) -> np.ndarray:
   grey = np.asarray(grey, np.float32)
   if scale == 1:
     return grey
-  h, w = grey.shape
-  shape = (max(1, round(h / scale)), max(1, round(w / scale)))
-  return np.clip(_resample(grey, shape, 1.0 / scale, (0.0, 0.0)), 0.0, 1.0)
+  return np.clip(_resample(grey, downscaled_shape(grey.shape, scale), 1.0 / scale, (0.0, 0.0)), 0.0, 1.0)
+
+
+def downscaled_shape(shape: tuple[int, ...], scale: float) -> tuple[int, int]:
+  """The H×W that `downscale_image` gives an image of `shape`: round(H / s) × round(W / s), at least 1."""
+  h, w = int(shape[0]), int(shape[1])
+  if scale == 1:
+    return h, w
+  return max(1, round(h / scale)), max(1, round(w / scale))
 
 
 def upscale_kernel(kernel: np.ndarray, scale: float, kernel_size: int) -> np.ndarray:
