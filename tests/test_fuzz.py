@@ -12,7 +12,7 @@ import pytest
 from conftest import TINY
 
 from selfdeblur_jax import fit_selfdeblur
-from selfdeblur_jax.data import read_image
+from selfdeblur_jax.data import image_shape, read_image
 
 DTYPES = (np.float16, np.float32, np.float64, np.int8, np.uint8, np.int64, bool, np.complex64, object)
 ODD_VALUES = (0, -1, 1, 3, 4, 2.5, -3.0, float("nan"), float("inf"), 1e40, "7", None, True, (3,), [])
@@ -103,9 +103,15 @@ def test_the_readers_return_an_image_or_raise_value_error(tmp_path, mode):
     path = tmp_path / f"f{i}.png"
     random_file(rng, path)
     try:
+      shape = image_shape(path)  # the header reader that plans a run
+    except ValueError as error:
+      assert str(path) in str(error)
+      shape = None
+    try:
       image = read_image(path, mode=mode)
     except ValueError as error:
       assert str(path) in str(error)
       continue
     assert image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
     assert image.ndim == (2 if mode == "grey" else 3)
+    assert shape == image.shape[:2]  # whatever reads, plans to the shape it reads
