@@ -20,6 +20,7 @@ from selfdeblur_jax.candidates import CandidateSearch, Outcome, choose, plan_can
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.evaluation.nonblind import deconv_sparse_latent
 from selfdeblur_jax.physics.blur import crop_to_image
+from selfdeblur_jax.physics.kernel_centre import centre_kernel
 from selfdeblur_jax.train import MAX_SEED, TrainState
 
 ProgressCallback = Callable[[int, TrainState], None]
@@ -45,7 +46,7 @@ class FitResult:
   """What one SelfDeblur fit returns: the chosen candidate, and all of them."""
 
   x: np.ndarray  # H×W sharp estimate: the centre crop of the latent image, aligned with y
-  kernel: np.ndarray  # K×K convolution kernel: blur(x_latent, kernel) ≈ y; ≥ 0, sums to 1
+  kernel: np.ndarray  # K×K, blur(x_latent, kernel) ≈ y; ≥ 0, sums to 1; centred if candidates.centre_kernel
   loss_history: np.ndarray  # (num_steps,) loss at each step of the chosen candidate
   x_latent: np.ndarray  # (H+K−1)×(W+K−1) latent image (support size if larger: see fit_batch)
   kernel_size: int  # the chosen candidate's kernel size (may exceed the requested one)
@@ -186,9 +187,11 @@ def collect_results(outcomes: Sequence[Outcome], images: Sequence[np.ndarray], s
     if winner is None:  # every candidate failed: report the one that got furthest
       winner = max(indices, key=lambda i: outcomes[i].steps)
     best = outcomes[winner]
-    x, x_latent = best.x, best.x_latent
+    x, x_latent, kernel = best.x, best.x_latent, best.kernel
+    if config.candidates.centre_kernel and status == "ok":
+      kernel = centre_kernel(kernel).kernel
     if config.candidates.output == "nonblind" and status == "ok":
-      x_latent = np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(best.kernel),
+      x_latent = np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(kernel),
                                                  float(config.candidates.nonblind_weight)))
       x = np.asarray(crop_to_image(x_latent, y.shape))
     candidates = [Candidate(seed=o.spec.seed, restart=o.spec.restart, kernel_size=o.spec.kernel_size,
@@ -196,7 +199,7 @@ def collect_results(outcomes: Sequence[Outcome], images: Sequence[np.ndarray], s
                             final_loss=float(o.loss_history[o.steps - 1]) if o.steps else float("nan"),
                             kernel=o.kernel, x=o.x if keep_candidate_images else None)
                   for o in (outcomes[i] for i in indices)]
-    results.append(FitResult(x=x, kernel=best.kernel, loss_history=best.loss_history, x_latent=x_latent,
+    results.append(FitResult(x=x, kernel=kernel, loss_history=best.loss_history, x_latent=x_latent,
                              kernel_size=best.spec.kernel_size, seed=best.spec.seed, config=config,
                              requested_kernel_size=size, chosen=indices.index(winner),
                              candidates=candidates, status=status))

@@ -87,6 +87,9 @@ def get_default_config() -> ml_collections.ConfigDict:
   config.candidates.selector = "nonblind_energy_l1l2"  # see candidates/selection.py
   config.candidates.output = "network"  # the winner's x: "network" (G_x) or "nonblind" (deconv. of y)
   config.candidates.nonblind_weight = 0.003  # prior weight of the non-blind deconvolution
+  # True (with output "nonblind"): the winner's kernel moved so that its centroid is at the support's
+  # centre before y is deconvolved with it (physics/kernel_centre.py): an output registered with y.
+  config.candidates.centre_kernel = False
   return config
 
 
@@ -233,3 +236,6 @@ def _check_candidates(config: ml_collections.ConfigDict) -> None:
     raise ValueError(f"candidates.output must be 'network' or 'nonblind', got {c.output!r}")
   if not float(c.nonblind_weight) > 0:
     raise ValueError(f"candidates.nonblind_weight must be > 0, got {c.nonblind_weight}")
+  if c.centre_kernel and c.output != "nonblind":
+    raise ValueError("candidates.centre_kernel needs candidates.output='nonblind' (G_x's own image "
+                     "stays paired with its uncentred kernel)")

@@ -1,0 +1,47 @@
+"""Moving an estimated kernel's centroid to the centre of its support.
+
+Blind deconvolution determines the kernel only up to a translation: k shifted by d and x shifted by −d
+blur to the same y. SelfDeblur's G_k often settles with the kernel's mass off-centre, and on a
+support barely larger than the blur it pushes part of the mass against the support's edge. Deconvolving
+y with such a kernel gives an image displaced from the input by the offset (9 px for im2_kernel6, seed 1,
+on the mini profile: 19.79 dB with SPEC §6's 5-px alignment, 28.60 with a 10-px one), and the mass on
+the far edge is mostly spread-out tail. Centring shifts the kernel by the integer nearest its
+centroid's offset, drops what leaves the support, and renormalises: the output is registered with the
+input, and the kernel keeps its size (benchmarks/kernel_centring.py measures both effects).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class CentredKernel:
+  kernel: np.ndarray  # K×K, ≥ 0, sums to 1, centroid within half a pixel of the centre on each axis
+  shift: tuple[int, int]  # (dy, dx): how far the centroid was from the centre, in whole pixels
+  lost_mass: float  # the share of the kernel's mass that left the support (dropped, then renormalised)
+
+
+def centroid_offset(kernel: np.ndarray) -> tuple[float, float]:
+  """(dy, dx) of a kernel's centroid from the centre of its support, in pixels."""
+  k = np.asarray(kernel, np.float64)
+  if k.ndim != 2 or not np.all(np.isfinite(k)) or k.min() < 0 or k.sum() <= 0:
+    raise ValueError("kernel must be a finite, non-negative 2-D array with positive sum")
+  k = k / k.sum()
+  rows, cols = np.indices(k.shape)
+  return float((k * rows).sum() - (k.shape[0] - 1) / 2), float((k * cols).sum() - (k.shape[1] - 1) / 2)
+
+
+def centre_kernel(kernel: np.ndarray) -> CentredKernel:
+  """The kernel moved by whole pixels so that its centroid is at its support's centre (same size)."""
+  dy, dx = (int(np.round(v)) for v in centroid_offset(kernel))
+  k = np.asarray(kernel, np.float64)
+  h, w = k.shape
+  moved = np.zeros_like(k)
+  # moved[i, j] = k[i + dy, j + dx] where that index is inside the support
+  moved[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)] = \
+      k[max(0, dy):h - max(0, -dy), max(0, dx):w - max(0, -dx)]
+  kept = moved.sum() / k.sum()
+  return CentredKernel((moved / moved.sum()).astype(np.float32), (dy, dx), float(1.0 - kept))
