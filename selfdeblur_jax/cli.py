@@ -64,7 +64,7 @@ from selfdeblur_jax.photo import restore_nonblind
 from selfdeblur_jax.photo.scale import photo_kernel_size, upscale_kernel
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
-from selfdeblur_jax.problems import Item, Source, load_source, plan_sources
+from selfdeblur_jax.problems import Item, Source, load_sources, plan_sources
 from selfdeblur_jax.sharding import num_shards, padded_size
 from selfdeblur_jax.train import compiled_outputs, program_config
 
@@ -123,15 +123,10 @@ def _batches(sources: list[Source], max_batch_size: int) -> list[list[Source]]:
 
 
 def _load(sources: list[Source], config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
-  """The problems of these inputs, read now, and one error line (also printed) per file that cannot
-  be used."""
-  items, errors = [], []
-  for source in sources:
-    try:
-      items.append(load_source(source, config))
-    except ImageError as error:
-      print(f"deblur: error: {error}", file=sys.stderr)
-      errors.append(str(error))
+  """`load_sources`, with each error line also printed."""
+  items, errors = load_sources(sources, config)
+  for message in errors:
+    print(f"deblur: error: {message}", file=sys.stderr)
   return items, errors
 
 
@@ -415,8 +410,9 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
 
   engine = resolve_config(engine_config(config))
   previous = _read_summary(workdir)
-  finished = [source for source in sources if resume and _outputs_complete(workdir, source)]
-  todo = [source for source in sources if not any(source is other for other in finished)]
+  finished, todo = [], []
+  for source in sources:
+    (finished if resume and _outputs_complete(workdir, source) else todo).append(source)
   # Finished results are checked against the settings by reading their inputs, dealt out like batches.
   mine_finished, read_errors = _load(finished[jax.process_index()::jax.process_count()], config)
   errors += read_errors

@@ -228,10 +228,9 @@ def load_source(source: Source, config: ml_collections.ConfigDict) -> Item:
   return item
 
 
-def load_items(config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
-  """All problems of a run, read in one process, and one error line per file that cannot be used."""
-  sources, errors = plan_sources(config)
-  items = []
+def load_sources(sources: list[Source], config: ml_collections.ConfigDict) -> tuple[list[Item], list[str]]:
+  """The problems of these planned inputs, read now, and one error line per file that cannot be used."""
+  items, errors = [], []
   for source in sources:
     try:
       items.append(load_source(source, config))
