@@ -57,6 +57,17 @@ def test_mass_that_leaves_the_support_is_reported_and_the_rest_renormalised():
   assert c.kernel.sum() == pytest.approx(1.0, abs=1e-6)
 
 
+def test_centring_repeats_until_the_centroid_stays_put():
+  """Dropping mass moves the centroid; the move repeats, so centring a centred kernel changes nothing."""
+  k = np.zeros((7, 7))
+  k[0, 0], k[0, 1], k[1, 0], k[6, 6] = 0.3, 0.3, 0.2, 0.2  # the far corner leaves on the first move
+  c = centre_kernel(k)
+  assert max(abs(v) for v in centroid_offset(c.kernel)) <= 0.5
+  again = centre_kernel(c.kernel)
+  assert again.shift == (0, 0)
+  np.testing.assert_array_equal(again.kernel, c.kernel)
+
+
 def test_bad_kernels_are_refused():
   for bad in (np.zeros((5, 5)), -np.ones((5, 5)), np.full((5, 5), np.nan), np.ones(5)):
     with pytest.raises(ValueError, match="kernel"):

@@ -34,14 +34,28 @@ def centroid_offset(kernel: np.ndarray) -> tuple[float, float]:
   return float((k * rows).sum() - (k.shape[0] - 1) / 2), float((k * cols).sum() - (k.shape[1] - 1) / 2)
 
 
-def centre_kernel(kernel: np.ndarray) -> CentredKernel:
-  """The kernel moved by whole pixels so that its centroid is at its support's centre (same size)."""
-  dy, dx = (int(np.round(v)) for v in centroid_offset(kernel))
-  k = np.asarray(kernel, np.float64)
+def _move(k: np.ndarray, dy: int, dx: int) -> np.ndarray:
+  """k moved by (−dy, −dx): out[i, j] = k[i + dy, j + dx] where that is inside the support, else 0."""
   h, w = k.shape
   moved = np.zeros_like(k)
-  # moved[i, j] = k[i + dy, j + dx] where that index is inside the support
   moved[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)] = \
       k[max(0, dy):h - max(0, -dy), max(0, dx):w - max(0, -dx)]
-  kept = moved.sum() / k.sum()
-  return CentredKernel((moved / moved.sum()).astype(np.float32), (dy, dx), float(1.0 - kept))
+  return moved
+
+
+def centre_kernel(kernel: np.ndarray, max_moves: int = 8) -> CentredKernel:
+  """The kernel moved by whole pixels until its centroid is within half a pixel of its support's
+  centre (same size). Dropping the mass that leaves the support moves the centroid again, so the move
+  repeats (at most `max_moves` times); a centred kernel is returned unchanged."""
+  k = np.asarray(kernel, np.float64)
+  total = k.sum()
+  shift = [0, 0]
+  for _ in range(max_moves):
+    dy, dx = (int(np.round(v)) for v in centroid_offset(k))
+    if (dy, dx) == (0, 0):
+      break
+    k = _move(k, dy, dx)
+    shift[0] += dy
+    shift[1] += dx
+  lost = 1.0 - k.sum() / total
+  return CentredKernel((k / k.sum()).astype(np.float32), (shift[0], shift[1]), float(lost))
