@@ -17,9 +17,9 @@ def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   kernel has the requested size. Of the selectors, `nonblind_energy_l1l2` lost least to the best
   candidate under this schedule (seven sets of four: worst 0.55 dB, against 3.49 for the energy alone
   and 5.95 for ℓ1/ℓ2 alone). The winner's kernel is centred on its centroid before the deconvolution
-  (`centre_kernel`): on the pool's 36 final kernels it changed the result by −0.03 to +9.21 dB (mean +1.50),
+  (`centre_kernel`): on the pool's 36 final kernels it changed the result by −0.05 to +10.03 dB (mean +1.61),
   and it turned the one robust run that ended below its input (im2_kernel6, seed 1: an output displaced
-  9 px) from 19.79 into 29.80 dB (benchmarks/kernel_centring.py).
+  9 px) from 19.79 into 29.88 dB (benchmarks/kernel_centring.py).
   """
   with config.unlocked():
     config.candidates.restarts = 4
