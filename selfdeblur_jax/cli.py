@@ -31,8 +31,10 @@ import contextlib
 import hashlib
 import json
 import logging as pylogging
+import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -108,9 +110,10 @@ def _compile_timer():
 def _check_workdir(workdir: Path) -> None:
   try:
     (workdir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    probe = workdir / ".write_test"
-    probe.write_bytes(b"")
-    probe.unlink()
+    # A probe of this process's own: the processes of a multi-host run check one workdir at once.
+    fd, probe = tempfile.mkstemp(prefix=".write_test.", dir=workdir)
+    os.close(fd)
+    os.unlink(probe)
   except OSError as error:
     raise RunError(f"workdir {workdir} cannot be written ({error.strerror}); choose another with "
                    "--workdir") from None

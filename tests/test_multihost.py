@@ -101,3 +101,18 @@ def test_the_end_of_run_barrier_waits_for_a_process_that_finishes_much_later(tmp
   for process in processes:
     stdout, stderr = process.communicate(timeout=300)
     assert process.returncode == 0 and stdout.strip() == "through", stderr[-2000:]
+
+
+def test_processes_checking_one_workdir_at_once_do_not_trip_each_other(tmp_path):
+  """The processes of a run check the shared workdir at the same moment: each probes with its own
+  file (one shared probe name made one process's unlink fail: 'workdir ... cannot be written')."""
+  from concurrent.futures import ThreadPoolExecutor
+
+  from selfdeblur_jax import cli
+
+  def check(_):
+    for _ in range(300):
+      cli._check_workdir(tmp_path / "work")
+
+  with ThreadPoolExecutor(4) as pool:
+    list(pool.map(check, range(4)))  # raises the first RunError, if any
