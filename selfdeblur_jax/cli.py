@@ -55,7 +55,7 @@ from selfdeblur_jax.api import collect_results, group_by_shape, validate_kernel_
 from selfdeblur_jax.app_config import engine_config
 from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
 from selfdeblur_jax.color import ycbcr_to_rgb
-from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.config import flatten, resolve_config
 from selfdeblur_jax.configs import NAMES as CONFIG_NAMES
 from selfdeblur_jax.configs import config_path
 from selfdeblur_jax.data import ImageError
@@ -171,23 +171,13 @@ def fingerprint_difference(stored: Any, current: dict[str, Any]) -> str | None:
     diffs.append("the image's content")
   if stored.get("kernel_size") != current["kernel_size"]:
     diffs.append(f"kernel_size {stored.get('kernel_size')} -> {current['kernel_size']}")
-  old = _flat(json.loads(stored["config"]))
-  new = _flat(json.loads(current["config"]))
+  old = flatten(json.loads(stored["config"]))
+  new = flatten(json.loads(current["config"]))
   keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
   diffs += [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in keys[:4]]
   if len(keys) > 4:
     diffs.append(f"{len(keys) - 4} more setting(s)")
   return ", ".join(diffs) or None
-
-
-def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-  flat: dict[str, Any] = {}
-  for key, value in tree.items():
-    if isinstance(value, dict):
-      flat.update(_flat(value, f"{prefix}{key}."))
-    else:
-      flat[prefix + key] = value
-  return flat
 
 
 class BatchRunner:

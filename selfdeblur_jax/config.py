@@ -127,7 +127,7 @@ def resolve_config(config: Mapping[str, Any] | None,
                      f"{', '.join(sorted(resolved.keys()))}")
   try:
     with resolved.unlocked():
-      resolved.update_from_flattened_dict(_flatten(config))
+      resolved.update_from_flattened_dict(flatten(config))
   except TypeError as error:  # a value of the wrong type, e.g. a string for num_steps
     raise ValueError(f"bad config value: {error}") from None
   try:
@@ -137,11 +137,12 @@ def resolve_config(config: Mapping[str, Any] | None,
   return resolved
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+  """{'a': {'b': 1}} -> {'a.b': 1}: a nested mapping (a ConfigDict, a config's JSON) as dotted keys."""
   flat = {}
   for key, value in tree.items():
     if isinstance(value, Mapping):
-      flat.update(_flatten(value, f"{prefix}{key}."))
+      flat.update(flatten(value, f"{prefix}{key}."))
     else:
       flat[prefix + key] = value
   return flat
