@@ -184,7 +184,10 @@ def rescore(out_dir: Path, seeds, names, config, crop, data_dir, max_shift, vari
 
 
 def candidates_table(rows: list[dict]) -> list[str]:
-  """Markdown lines: per image and seed, the chosen candidate and every candidate's PSNR."""
+  """Markdown lines: per image and seed, the chosen candidate and every candidate's PSNR (none
+  where no row has candidates)."""
+  if not any("candidates" in r for r in rows):
+    return []
   lines = ["", "Candidates (r: restart, K: kernel size; PSNR of G_x's image / of y deconvolved with its "
            "kernel; 'stopped at s': early-stopped, image at that step; * the chosen one)", "",
            "| image | seed | chosen | candidates |", "|---|---|---|---|"]
