@@ -27,15 +27,11 @@ images done, 1 some images could not be used or failed, 2 the run could not star
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import logging as pylogging
 import os
 import platform
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -50,25 +46,20 @@ from jax._src import distributed as jax_distributed  # the coordination client (
 from ml_collections import config_flags
 from tqdm import tqdm
 
-from selfdeblur_jax import __version__, checkpoint
-from selfdeblur_jax.api import collect_results, group_by_shape, validate_kernel_size
+from selfdeblur_jax import __version__
+from selfdeblur_jax.api import group_by_shape, validate_kernel_size
 from selfdeblur_jax.app_config import engine_config
-from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
-from selfdeblur_jax.color import ycbcr_to_rgb
-from selfdeblur_jax.config import flatten, resolve_config
+from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.configs import NAMES as CONFIG_NAMES
 from selfdeblur_jax.configs import config_path
 from selfdeblur_jax.data import ImageError
 from selfdeblur_jax.evaluation import evaluate
-from selfdeblur_jax.figures import photo_figure, progress_figure
-from selfdeblur_jax.io import write_json, write_npz, write_png
-from selfdeblur_jax.photo import restore_nonblind
-from selfdeblur_jax.photo.scale import photo_kernel_size, upscale_kernel
-from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
+from selfdeblur_jax.io import write_json
+from selfdeblur_jax.outputs import merge_summaries, output_names, outputs_complete, read_summary, summary_path
+from selfdeblur_jax.photo.scale import photo_kernel_size
 from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
 from selfdeblur_jax.problems import Item, Source, load_sources, plan_sources
-from selfdeblur_jax.sharding import num_shards, padded_size
-from selfdeblur_jax.train import compiled_outputs, program_config
+from selfdeblur_jax.runner import BatchRunner, RunError, fingerprint, fingerprint_difference
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/levin.py.",
                                           lock_config=True)
@@ -82,29 +73,9 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", 0, "This process's index in [0,
 _COORDINATOR = flags.DEFINE_string("coordinator", "", "host:port of process 0, with --num_processes > 1.")
 
 
-class RunError(Exception):
-  """A problem that stops the run before any work, reported as one line (exit status 2)."""
-
-
 def _fail(message: str, status: int) -> None:
   print(f"deblur: error: {message}", file=sys.stderr)
   sys.exit(status)
-
-
-@contextlib.contextmanager
-def _compile_timer():
-  """Collects XLA compile seconds reported by JAX's monitoring events while active."""
-  seconds = [0.0]
-
-  def listener(event: str, duration: float, **_: Any) -> None:
-    if event == "/jax/core/compile/backend_compile_duration":
-      seconds[0] += duration
-
-  jax.monitoring.register_event_duration_secs_listener(listener)
-  try:
-    yield seconds
-  finally:
-    jax.monitoring.unregister_event_duration_listener(listener)
 
 
 def _check_workdir(workdir: Path) -> None:
@@ -131,243 +102,6 @@ def _load(sources: list[Source], config: ml_collections.ConfigDict) -> tuple[lis
   for message in errors:
     print(f"deblur: error: {message}", file=sys.stderr)
   return items, errors
-
-
-def _outputs_complete(workdir: Path, item: Item | Source) -> bool:
-  return all((workdir / f"{item.name}{suffix}").exists()
-             for suffix in ("_x.png", "_k.png", ".npz", "_progress.png"))
-
-
-def _snapshot_steps(num_steps: int, count: int) -> list[int]:
-  """`count` evenly spaced steps at which x and k are kept for the figure (the first chunk end at or
-  after each is used)."""
-  count = max(int(count), 1)
-  return [int(round(t)) for t in np.linspace(num_steps / count, num_steps, count)]
-
-
-def fingerprint(item: Item, engine: ml_collections.ConfigDict,
-                config: ml_collections.ConfigDict | None = None) -> dict[str, Any]:
-  """What defines an image's result: the engine's config (seed included) and, in photo mode, how the
-  photo is restored; the image's content and its kernel size. Stored with checkpoints and finished
-  results, compared on --resume."""
-  content = hashlib.sha1(np.ascontiguousarray(item.y).tobytes())
-  for extra in (item.chroma, item.photo):
-    if extra is not None:
-      content.update(np.ascontiguousarray(extra).tobytes())
-  settings = engine.to_dict()
-  if config is not None and item.photo is not None:
-    settings.update({key: config[key] for key in ("restore", "estimate_window", "estimate_max_kernel",
-                                                  "restore_colour")})
-  return {"config": json.dumps(settings, sort_keys=True, default=str),
-          "image": content.hexdigest(), "kernel_size": int(item.kernel_size)}
-
-
-def fingerprint_difference(stored: Any, current: dict[str, Any]) -> str | None:
-  """What differs between a stored fingerprint and the current one, in a few words; None if equal."""
-  if not isinstance(stored, dict) or "config" not in stored:
-    return "no record of the settings that made it"
-  diffs = []
-  if stored.get("image") != current["image"]:
-    diffs.append("the image's content")
-  if stored.get("kernel_size") != current["kernel_size"]:
-    diffs.append(f"kernel_size {stored.get('kernel_size')} -> {current['kernel_size']}")
-  old = flatten(json.loads(stored["config"]))
-  new = flatten(json.loads(current["config"]))
-  keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-  diffs += [f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in keys[:4]]
-  if len(keys) > 4:
-    diffs.append(f"{len(keys) - 4} more setting(s)")
-  return ", ".join(diffs) or None
-
-
-class BatchRunner:
-  """Runs one batch of equal-shaped images, each with its candidates, with checkpoints, snapshots and
-  progress."""
-
-  def __init__(self, items: list[Item], index: int, config: ml_collections.ConfigDict,
-               workdir: Path, progress) -> None:
-    self.items, self.index, self.config, self.workdir = items, index, config, workdir
-    self.engine = resolve_config(engine_config(config))
-    specs = plan_candidates([item.kernel_size for item in items], [int(self.engine.seed)] * len(items),
-                            self.engine)
-    self.search = CandidateSearch([item.y for item in items], specs, self.engine)
-    # Named by the batch's images, so that a resumed run (which skips finished images and may number
-    # its batches differently) finds each batch's own checkpoint.
-    names = "\n".join(item.name for item in items).encode()
-    self.checkpoint_path = workdir / "checkpoints" / f"batch_{hashlib.sha1(names).hexdigest()[:12]}.msgpack"
-    self.progress = progress
-    self.snapshot_at = _snapshot_steps(self.engine.num_steps, int(config.figure_steps))
-    # Per candidate: [(step, x, k)], and the last step each group reported (progress, snapshots).
-    self.snapshots: list[list] = [[] for _ in specs]
-    self.group_step = [0] * len(self.search.groups)
-    self.fingerprints = {item.name: fingerprint(item, self.engine, config) for item in items}
-    self.payload: dict[str, Any] | None = None  # the checkpoint to resume from, once checked
-
-  def check_resume(self) -> None:
-    """Read this batch's checkpoint, if any, and refuse one that cannot be read or that was written
-    for other images or settings (RunError: one line, nothing has run)."""
-    path = self.checkpoint_path
-    if not path.exists():
-      return
-    try:
-      payload = checkpoint.read(path)
-    except checkpoint.CheckpointError as error:
-      raise RunError(f"{path} cannot be read ({error}); every checkpoint is written whole and then "
-                     "renamed, so only a copy that stopped part-way, a full disk or a hand edit makes "
-                     "one like this: delete it to restart these images from step 0, or use a fresh "
-                     "--workdir") from None
-    extra = payload["extra"]
-    if list(extra.get("names", {}).values()) != [item.name for item in self.items]:
-      raise RunError(f"{path} holds another batch; remove it or use a fresh --workdir")
-    for item in self.items:
-      stored = extra.get("fingerprints", {}).get(item.name)
-      difference = fingerprint_difference(stored, self.fingerprints[item.name])
-      if difference:
-        raise RunError(f"{path} ({item.name}) was written with other settings: {difference}; resume "
-                       "with the settings it was written with, or use a fresh --workdir")
-    self.payload = payload
-
-  def run(self, resume: bool) -> dict[str, Any]:
-    with _compile_timer() as compile_seconds:
-      started = time.perf_counter()
-      self.search.initialise()
-      start_step = 0
-      if resume and self.payload is not None:
-        self._restore()
-        start_step = min(int(np.max(jax.device_get(g.states.step))) for g in self.search.groups)
-        logging.info("batch %d: resumed at step %d from %s", self.index, start_step,
-                     self.checkpoint_path)
-      self.group_step = [int(np.max(jax.device_get(g.states.step))) for g in self.search.groups]
-      self.progress.update(self._work_done())
-      every = int(self.config.checkpoint_every)
-
-      def on_chunk(g: int, step: int, states) -> None:
-        active = int(np.sum(jax.device_get(states.active)))
-        previous, self.group_step[g] = self.group_step[g], step
-        self.progress.update((step - previous) * active)
-        if any(previous < target <= step for target in self.snapshot_at):
-          self._snapshot(g, step, states)
-        if every and (step // every > previous // every or step == self.engine.num_steps):
-          self._save()
-
-      self.search.run(on_chunk, on_stage=self._save)
-      outcomes = self.search.outcomes()
-      results = collect_results(outcomes, [item.y for item in self.items],
-                                [item.kernel_size for item in self.items], self.engine)
-      seconds = time.perf_counter() - started
-    for image, (item, result) in enumerate(zip(self.items, results)):
-      members = [i for i, spec in enumerate(self.search.specs) if spec.image == image]
-      if result.status == "ok":  # a failed image's arrays are not results: nothing is written
-        self._write(item, result, self.snapshots[members[result.chosen]])
-    return {"batch": self.index, "images": [item.name for item in self.items],
-            "programs": [{"support_size": g.support, "problems": len(g.members)}
-                         for g in self.search.groups],
-            "compile_seconds": round(compile_seconds[0], 3),
-            "run_seconds": round(seconds - compile_seconds[0], 3), "start_step": start_step,
-            "results": results}
-
-  def _work_done(self) -> int:
-    """Candidate·steps already taken (after a resume)."""
-    return sum(int(np.sum(jax.device_get(g.states.step))) for g in self.search.groups)
-
-  def _save(self) -> None:
-    states = [g.real_states() for g in self.search.groups]  # without padding: any device count
-    checkpoint.save(self.checkpoint_path, states, self._checkpoint_extra())
-
-  def _restore(self) -> None:
-    template = [g.real_states() for g in self.search.groups]
-    states, extra = checkpoint.restore_payload(self.payload, template)
-    for group, restored in zip(self.search.groups, states):
-      group.set_real_states(restored)
-    self.search.scores = np.asarray(extra["scores"], np.float64)
-    for i, snaps in extra["snapshots"].items():
-      self.snapshots[int(i)] = [(int(s), x, k) for s, x, k in zip(snaps["steps"], snaps["x"], snaps["k"])]
-
-  def _checkpoint_extra(self) -> dict[str, Any]:
-    """Host-side state that a resumed run needs too: which images, scores, the figure's snapshots."""
-    snapshots = {}
-    for i, spec in enumerate(self.search.specs):
-      snaps, shape = self.snapshots[i], self.items[spec.image].y.shape
-      snapshots[str(i)] = {
-          "steps": np.asarray([s for s, _, _ in snaps], np.int64),
-          "x": np.stack([x for _, x, _ in snaps]) if snaps else np.zeros((0, *shape), np.float32),
-          "k": (np.stack([k for _, _, k in snaps]) if snaps
-                else np.zeros((0, spec.kernel_size, spec.kernel_size), np.float32)),
-      }
-    return {"names": {str(i): item.name for i, item in enumerate(self.items)},
-            "fingerprints": self.fingerprints, "scores": np.asarray(self.search.scores),
-            "snapshots": snapshots}
-
-  def _snapshot(self, g: int, step: int, states) -> None:
-    group = self.search.groups[g]
-    outputs = compiled_outputs(program_config(self.engine), group.support,
-                               num_shards(padded_size(len(group.members))))
-    x_latent, kernels, active = jax.device_get((*outputs(states, group.problems), states.active))
-    for b, i in enumerate(group.members):
-      if active[b]:
-        spec = self.search.specs[i]
-        x = crop_to_image(x_latent[b], self.items[spec.image].y.shape)
-        k = crop_to_kernel(kernels[b], spec.kernel_size)
-        self.snapshots[i].append((step, np.asarray(x), np.asarray(k)))
-
-  def _write(self, item: Item, result, snapshots) -> None:
-    out = self.workdir
-    x = result.x
-    if item.photo is not None:  # photo mode: the whole photo, restored with the window's kernel
-      kernel = upscale_kernel(result.kernel, item.estimate_scale,
-                              photo_kernel_size(result.kernel_size, item.estimate_scale))
-      restored = restore_nonblind(item.photo, kernel, float(self.engine.candidates.nonblind_weight),
-                                  self.config.restore_colour)
-      write_png(out / f"{item.name}_x.png", restored)
-      write_png(out / f"{item.name}_k.png", kernel / max(float(kernel.max()), 1e-12))
-      write_npz(out / f"{item.name}.npz", k=kernel, window=np.asarray(item.window), x_window=x, y_window=item.y,
-                k_window=result.kernel, estimate_scale=item.estimate_scale, loss_history=result.loss_history)
-      photo_figure(out / f"{item.name}_progress.png", f"{item.name} (K={kernel.shape[0]})",
-                   item.photo, restored, kernel, item.window)
-      return
-    if item.chroma is not None:
-      write_png(out / f"{item.name}_x.png", ycbcr_to_rgb(np.concatenate([x[..., None], item.chroma], -1)))
-    else:
-      write_png(out / f"{item.name}_x.png", x)
-    write_png(out / f"{item.name}_k.png", result.kernel / max(float(result.kernel.max()), 1e-12))
-    candidate_kernels = {f"candidate_k{j}": c.kernel for j, c in enumerate(result.candidates)}
-    write_npz(out / f"{item.name}.npz", x=x, k=result.kernel, x_latent=result.x_latent,
-              loss_history=result.loss_history, y=item.y, **candidate_kernels)
-    switch = self.engine.loss.switch_step if self.engine.loss.data_term == "mse_then_ssim" else None
-    progress_figure(out / f"{item.name}_progress.png", f"{item.name} (K={result.kernel_size})", item.y,
-                    snapshots, result.loss_history, switch)
-
-
-def summary_path(workdir: Path) -> Path:
-  """summary.json, or with several processes this process's part of it (merged by process 0)."""
-  if jax.process_count() == 1:
-    return workdir / "summary.json"
-  return workdir / f"summary.process{jax.process_index()}.json"
-
-
-def merge_summaries(workdir: Path, count: int) -> None:
-  """Process 0, after all processes are done: one summary.json from every process's part."""
-  paths = [path for i in range(count) if (path := workdir / f"summary.process{i}.json").exists()]
-  if not paths:
-    return
-  parts = [json.loads(path.read_text()) for path in paths]
-  merged = {**parts[0], "images": {}, "batches": [], "errors": [], "processes": count}
-  for part in parts:
-    merged["images"].update(part["images"])
-    merged["batches"] += part["batches"]
-    merged["errors"] += part["errors"]
-  write_json(workdir / "summary.json", merged)
-  for path in paths:  # summary.json now holds them
-    path.unlink()
-
-
-def _read_summary(workdir: Path) -> dict[str, Any]:
-  """The images recorded in an earlier run's summary.json ({} if there is none or it is unreadable)."""
-  try:
-    images = json.loads((workdir / "summary.json").read_text()).get("images", {})
-  except (OSError, ValueError, AttributeError):
-    return {}
-  return images if isinstance(images, dict) else {}
 
 
 def _versions() -> dict[str, str]:
@@ -402,10 +136,10 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
   _check_workdir(workdir)
 
   engine = resolve_config(engine_config(config))
-  previous = _read_summary(workdir)
+  previous = read_summary(workdir)
   finished, todo = [], []
   for source in sources:
-    (finished if resume and _outputs_complete(workdir, source) else todo).append(source)
+    (finished if resume and outputs_complete(workdir, source) else todo).append(source)
   # Finished results are checked against the settings by reading their inputs, dealt out like batches.
   mine_finished, read_errors = _load(finished[jax.process_index()::jax.process_count()], config)
   errors += read_errors
@@ -479,7 +213,7 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
                                  "steps": c.steps, "status": c.status, "final_loss": c.final_loss,
                                  "score": None if np.isnan(c.score) else c.score}
                                 for c in result.candidates],
-                 "outputs": [f"{item.name}{s}" for s in ("_x.png", "_k.png", ".npz", "_progress.png")]}
+                 "outputs": output_names(item.name)}
         if item.photo is not None:  # the kernel written is at the photo's scale
           entry["kernel_size"] = photo_kernel_size(result.kernel_size, item.estimate_scale)
           entry["requested_kernel_size"] = photo_kernel_size(item.kernel_size, item.estimate_scale)
