@@ -106,8 +106,9 @@ def fit_selfdeblur(y: Any, kernel_size: int, *, config: Mapping[str, Any] | None
   """
   y = validate_image(y, "y")
   kernel_size = validate_kernel_size(kernel_size, y.shape, "kernel_size")
-  return fit_batch([y], [kernel_size], config=config, seeds=[seed], callback=callback,
-                   keep_candidate_images=keep_candidate_images)[0]
+  seed = validate_seed(seed, "seed")
+  return _fit([y], [kernel_size], [seed], resolve_config(config), ["y"], callback=callback,
+              keep_candidate_images=keep_candidate_images)[0]
 
 
 def fit_batch(ys: Sequence[Any], kernel_sizes: int | Sequence[int], *,
@@ -149,11 +150,21 @@ def fit_batch(ys: Sequence[Any], kernel_sizes: int | Sequence[int], *,
            for i, (k, im) in enumerate(zip(sizes, images))]
   seed_list = [validate_seed(seed, f"seeds[{i}]") for i, seed in
                enumerate(_per_problem(config.seed if seeds is None else seeds, count, "seeds"))]
-  specs = plan_candidates(sizes, seed_list, config)
+  return _fit(images, sizes, seed_list, config, [f"ys[{i}]" for i in range(count)], callback=callback,
+              max_batch_size=max_batch_size, support_size=support_size,
+              keep_candidate_images=keep_candidate_images)
+
+
+def _fit(images: list[np.ndarray], sizes: list[int], seeds: list[int], config: ml_collections.ConfigDict,
+         labels: list[str], *, callback: ProgressCallback | None = None, max_batch_size: int | None = None,
+         support_size: int | None = None, keep_candidate_images: bool = False) -> list[FitResult]:
+  """fit_batch on validated images, sizes and seeds; `labels` name the images in error messages
+  (`y` for fit_selfdeblur, `ys[i]` for fit_batch)."""
+  specs = plan_candidates(sizes, seeds, config)
   for spec in specs:
     if spec.kernel_size != sizes[spec.image]:
       validate_kernel_size(spec.kernel_size, images[spec.image].shape,
-                           f"candidate size {spec.kernel_size} of ys[{spec.image}] (candidates.size_margins)")
+                           f"candidate size {spec.kernel_size} of {labels[spec.image]} (candidates.size_margins)")
   if support_size is not None:
     validate_kernel_size(support_size, name="support_size")
     if support_size < max(spec.kernel_size for spec in specs):

@@ -65,6 +65,24 @@ def test_config_overrides_merge_into_the_default():
   assert resolve_config(get_default_config()) == get_default_config()
 
 
+@pytest.mark.parametrize("seed", [-1, 2**32, 2**40, 2**64, 1.0, True, "0"])
+def test_seeds_outside_the_documented_range_are_refused_not_aliased(seed):
+  """Issue #10, item 4: seeds are integers in [0, 2**32 - 1]; 2**40 used to run as seed 0, 2**64 to
+  raise OverflowError. The single-image API names its own argument."""
+  with pytest.raises(ValueError, match=r"^seed must be an integer in \[0, 2\*\*32 - 1\]"):
+    fit_selfdeblur(GOOD, 3, config=TINY, seed=seed)
+  with pytest.raises(ValueError, match=r"^seeds\[1\] must be an integer"):
+    fit_batch([GOOD, GOOD], 3, config=TINY, seeds=[0, seed])
+
+
+def test_the_single_image_api_names_y_not_ys():
+  """Issue #10, item 10: fit_selfdeblur's messages name its own arguments."""
+  with pytest.raises(ValueError, match=r"candidate size 21 of y \("):
+    fit_selfdeblur(GOOD, 5, config={**TINY, "candidates": {"size_margins": (0, 8)}})
+  with pytest.raises(ValueError, match=r"candidate size 21 of ys\[0\] \("):
+    fit_batch([GOOD], 5, config={**TINY, "candidates": {"size_margins": (0, 8)}})
+
+
 def test_batch_arguments_are_checked():
   with pytest.raises(ValueError, match="empty"):
     fit_batch([], 3, config=TINY)

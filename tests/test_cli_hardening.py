@@ -55,6 +55,29 @@ def test_resume_refuses_a_checkpoint_written_with_another_network(finished, tmp_
 
 
 @pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
+def test_resume_refuses_a_checkpoint_of_a_run_with_another_length(finished, tmp_path):
+  """The issue's first case: a checkpoint resumed with another num_steps used to end with zeros in
+  the loss history, or to write an earlier state as final."""
+  workdir, flags = copy_of(finished, tmp_path)
+  (workdir / "good_x.png").unlink()
+  result = deblur(*flags, "--config.num_steps=30", f"--workdir={workdir}", "--resume")
+  assert_one_line_error(result, 2, "checkpoints/batch_", "num_steps 4 -> 30")
+
+
+@pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
+def test_resume_refuses_a_result_of_another_image_under_the_same_name(finished, tmp_path):
+  root, flags = finished
+  workdir, _ = copy_of(finished, tmp_path)
+  other = tmp_path / "good.png"
+  iio.imwrite(other, (grey_photo()[300:324, 100:124] * 255).astype(np.uint8))
+  flags = [f"--config.data_dir={other}", *flags[1:]]
+  before = (workdir / "summary.json").read_bytes()
+  result = deblur(*flags, f"--workdir={workdir}", "--resume")
+  assert_one_line_error(result, 2, "good", "the image's content", "fresh --workdir")
+  assert (workdir / "summary.json").read_bytes() == before
+
+
+@pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
 def test_a_truncated_checkpoint_is_named_with_the_way_out(finished, tmp_path):
   workdir, flags = copy_of(finished, tmp_path)
   (workdir / "good_x.png").unlink()
@@ -86,6 +109,25 @@ def test_a_failed_rerun_keeps_the_earlier_results_in_the_summary(finished, tmp_p
   summary = json.loads((workdir / "summary.json").read_text())
   assert summary["images"]["good"] == before
   assert any("non-finite" in e for e in summary["errors"])
+
+
+def test_an_image_gives_the_same_result_alone_and_in_a_folder_with_other_kernel_sizes(tmp_path):
+  """Issue #10, item 0: a folder's images of one shape but different kernel sizes used to run on the
+  largest support, so an image's result changed with its batch-mates."""
+  folder, alone = tmp_path / "folder", tmp_path / "alone"
+  folder.mkdir(), alone.mkdir()
+  a = (grey_photo()[200:224, 230:254] * 255).astype(np.uint8)
+  iio.imwrite(folder / "a.png", a)
+  iio.imwrite(alone / "a.png", a)
+  iio.imwrite(folder / "b.png", (grey_photo()[300:324, 100:124] * 255).astype(np.uint8))
+  for inputs, sizes in ((folder, "{'a': 5, 'b': 7}"), (alone, "{'a': 5}")):
+    result = deblur(f"--config.data_dir={inputs}", f"--config.kernel_sizes={sizes}", "--quiet",
+                    *TINY_FLAGS, f"--workdir={inputs}_out")
+    assert result.returncode == 0, result.stderr
+  together, by_itself = np.load(f"{folder}_out/a.npz"), np.load(f"{alone}_out/a.npz")
+  assert together["x_latent"].shape == by_itself["x_latent"].shape == (28, 28)
+  np.testing.assert_array_equal(together["x"], by_itself["x"])
+  np.testing.assert_array_equal(together["k"], by_itself["k"])
 
 
 def test_inputs_with_the_same_stem_both_run(tmp_path):
