@@ -66,8 +66,7 @@ def test_resume_refuses_a_checkpoint_of_a_run_with_another_length(finished, tmp_
 
 @pytest.mark.xdist_group("cli_finished")  # shares the module fixture finished
 def test_resume_refuses_a_result_of_another_image_under_the_same_name(finished, tmp_path):
-  root, flags = finished
-  workdir, _ = copy_of(finished, tmp_path)
+  workdir, flags = copy_of(finished, tmp_path)
   other = tmp_path / "good.png"
   iio.imwrite(other, (grey_photo()[300:324, 100:124] * 255).astype(np.uint8))
   flags = [f"--config.data_dir={other}", *flags[1:]]
@@ -115,7 +114,8 @@ def test_an_image_gives_the_same_result_alone_and_in_a_folder_with_other_kernel_
   """Issue #10, item 0: a folder's images of one shape but different kernel sizes used to run on the
   largest support, so an image's result changed with its batch-mates."""
   folder, alone = tmp_path / "folder", tmp_path / "alone"
-  folder.mkdir(), alone.mkdir()
+  folder.mkdir()
+  alone.mkdir()
   a = (grey_photo()[200:224, 230:254] * 255).astype(np.uint8)
   iio.imwrite(folder / "a.png", a)
   iio.imwrite(alone / "a.png", a)
