@@ -5,7 +5,8 @@ deconvolution, Known k and the blurry input; PSNR, SSIM, error ratio and seconds
   python benchmarks/levin.py --profile=full --images=all    # SPEC sizes, 5000 steps (a GPU's job)
 
 Resumable: each finished image is written to <out_dir>/seed<s>/<image>.json (+ .npz) and is not
-recomputed; tables are rebuilt from those files (<out_dir>/table.md and table.json).
+recomputed; tables are rebuilt from those files (<out_dir>/table.md and table.json), and cover every
+result stored in <out_dir>, so a set can be run image by image. One variant per <out_dir>.
 Scoring (SPEC §5): Levin alignment up to a ±max_shift sub-pixel shift, 15 px border, PSNR/SSIM;
 error ratio = SSD(estimate) / SSD(known-kernel result), both aligned (Levin 2009).
 """
@@ -235,6 +236,28 @@ def below(row: dict) -> str:
   return ", ".join(worse) or "no"
 
 
+def stored(out_dir: Path, names, seeds) -> tuple[list[str], list[int]]:
+  """The images and seeds a table of out_dir covers: those asked for and every result stored there.
+
+  So a run of one image (resuming a set image by image) rebuilds the table of the whole folder
+  instead of replacing it with that image alone.
+  """
+  seeds = sorted(set(seeds) | {int(d.name[4:]) for d in out_dir.glob("seed*") if d.name[4:].isdigit()})
+  found = {f.stem for s in seeds for f in (out_dir / f"seed{s}").glob("im*_kernel*.json")}
+  known = list(MINI_SUBSET) + list(HOLDOUT) + list(image_names("all"))
+  names = list(dict.fromkeys([*names, *(n for n in known if n in found), *sorted(found)]))
+  return names, seeds
+
+
+def check_variant(out_dir: Path, variant: str) -> None:
+  """Refuse to mix SPEC variants in one folder: its table would average unlike problems."""
+  for f in sorted(out_dir.glob("seed*/im*_kernel*.json")):
+    other = json.loads(f.read_text()).get("variant", "plain")
+    if other != variant:
+      sys.exit(f"levin.py: error: {out_dir} holds variant {other!r} results ({f.name}); "
+               f"give variant {variant!r} its own --out_dir")
+
+
 def table(out_dir: Path, names, seeds, profile: str, variant: str = "plain") -> tuple[str, dict]:
   """Markdown + JSON tables from the per-image files present (per seed, then the mean over seeds)."""
   rows = {(s, n): json.loads((out_dir / f"seed{s}" / f"{n}.json").read_text())
@@ -332,6 +355,7 @@ def main() -> None:
   config.update_from_flattened_dict(dict(parse_override(item) for item in args.set))
   crop = int(config.crop)
   print(f"profile {args.profile}, {len(names)} image(s), seeds {seeds}, device {jax.devices()[0]}")
+  check_variant(out_dir, args.variant)
   if args.rescore:
     rescore(out_dir, seeds, names, config, crop, args.data_dir, max_shift, args.variant)
   for seed in [] if args.table_only or args.rescore else seeds:
@@ -341,7 +365,7 @@ def main() -> None:
     size = args.batch_size or len(todo) or 1
     for start in range(0, len(todo), size):
       run_batch(todo[start:start + size], seed, config, crop, args.data_dir, out, max_shift, args.variant)
-  markdown, summary = table(out_dir, names, seeds, args.profile, args.variant)
+  markdown, summary = table(out_dir, *stored(out_dir, names, seeds), args.profile, args.variant)
   write_bytes(out_dir / "table.md", markdown.encode())
   write_json(out_dir / "table.json", summary)
   print(markdown)
