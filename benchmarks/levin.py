@@ -245,7 +245,8 @@ def stored(out_dir: Path, names, seeds) -> tuple[list[str], list[int]]:
   seeds = sorted(set(seeds) | {int(d.name[4:]) for d in out_dir.glob("seed*") if d.name[4:].isdigit()})
   found = {f.stem for s in seeds for f in (out_dir / f"seed{s}").glob("im*_kernel*.json")}
   known = list(MINI_SUBSET) + list(HOLDOUT) + list(image_names("all"))
-  names = list(dict.fromkeys([*names, *(n for n in known if n in found), *sorted(found)]))
+  wanted = found | set(names)  # in SPEC order (subset, held-out, the rest), whatever ran last
+  names = list(dict.fromkeys([*(n for n in known if n in wanted), *names, *sorted(found)]))
   return names, seeds
 
 

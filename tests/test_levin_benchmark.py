@@ -28,8 +28,9 @@ def test_a_run_of_one_image_tabulates_every_stored_result(tmp_path):
   (tmp_path / "seed1" / "im1_kernel1.npz").write_bytes(b"")  # not a result file
   names, seeds = levin.stored(tmp_path, ["im2_kernel6"], [0])
   assert seeds == [0, 1]
-  # the image asked for first, then the stored ones in SPEC order (subset, then held-out)
-  assert names == ["im2_kernel6", "im1_kernel1", "im3_kernel3", "im2_kernel1"]
+  # in SPEC order (the subset, then the held-out diagonal), whichever ran last
+  assert names == ["im1_kernel1", "im3_kernel3", "im2_kernel6", "im2_kernel1"]
+  assert levin.stored(tmp_path, ["my_photo"], [1])[0][-1] == "my_photo"
   assert levin.stored(tmp_path / "empty", ["im1_kernel1"], [2]) == (["im1_kernel1"], [2])
 
 
