@@ -164,7 +164,8 @@ def _fit(images: list[np.ndarray], sizes: list[int], seeds: list[int], config: m
   for spec in specs:
     if spec.kernel_size != sizes[spec.image]:
       validate_kernel_size(spec.kernel_size, images[spec.image].shape,
-                           f"candidate size {spec.kernel_size} of {labels[spec.image]} (candidates.size_margins)")
+                           f"candidate size {spec.kernel_size} of {labels[spec.image]} "
+                           "(candidates.size_factors, size_margins)")
   if support_size is not None:
     validate_kernel_size(support_size, name="support_size")
     if support_size < max(spec.kernel_size for spec in specs):

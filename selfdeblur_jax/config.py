@@ -82,7 +82,10 @@ def get_default_config() -> ml_collections.ConfigDict:
   # program; a no-reference selector picks one. The defaults are one plain run.
   config.candidates = ml_collections.ConfigDict()
   config.candidates.restarts = 1  # R draws per image: problem_key(seed, r), r = 0..R−1
-  config.candidates.size_margins = (0,)  # each candidate size K + 2m for m here (K: the given size)
+  # Candidate kernel sizes: for each factor f and margin m, the odd size ⌈f·K⌉ (rounded up to odd) + 2m,
+  # K the given size; repeats dropped. Factors below 1 guard against an over-estimated K.
+  config.candidates.size_factors = (1.0,)
+  config.candidates.size_margins = (0,)
   config.candidates.halving_fractions = ()  # at each fraction of num_steps, keep the better half
   config.candidates.selector = "nonblind_energy_l1l2"  # see candidates/selection.py
   config.candidates.output = "network"  # the winner's x: "network" (G_x) or "nonblind" (deconv. of y)
@@ -225,6 +228,10 @@ def _check_candidates(config: ml_collections.ConfigDict) -> None:
   margins = tuple(c.size_margins)
   if not margins or any(int(m) < 0 for m in margins) or len(set(margins)) != len(margins):
     raise ValueError(f"candidates.size_margins must be distinct non-negative integers, got {margins}")
+  factors = tuple(c.size_factors)
+  if not factors or len(set(factors)) != len(factors) or any(
+      isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 4 for f in factors):
+    raise ValueError(f"candidates.size_factors must be distinct numbers in (0, 4], got {factors}")
   fractions = tuple(float(f) for f in c.halving_fractions)
   steps = halving_steps(config)
   if any(not 0 < f < 1 for f in fractions) or list(steps) != sorted(set(steps)) or (

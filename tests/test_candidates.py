@@ -7,7 +7,7 @@ import pytest
 from conftest import TINY
 
 from selfdeblur_jax import fit_batch, fit_selfdeblur
-from selfdeblur_jax.candidates import SELECTORS, CandidateSearch, CandidateSpec, score_candidates
+from selfdeblur_jax.candidates import SELECTORS, CandidateSearch, CandidateSpec, candidate_sizes, score_candidates
 from selfdeblur_jax.candidates.selection import border_mass, gradient_l1l2, kernel_distance
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.physics import motion_kernel
@@ -150,6 +150,10 @@ def test_energy_l1l2_breaks_near_ties_of_the_energy_by_l1l2_and_keeps_energy_ord
     ({"restarts": 0}, "restarts"),
     ({"size_margins": (0, 0)}, "size_margins"),
     ({"size_margins": (-1,)}, "size_margins"),
+    ({"size_factors": ()}, "size_factors"),
+    ({"size_factors": (1.0, 1.0)}, "size_factors"),
+    ({"size_factors": (0.0,)}, "size_factors"),
+    ({"size_factors": (-0.5,)}, "size_factors"),
     ({"halving_fractions": (0.6, 0.3)}, "halving_fractions"),
     ({"halving_fractions": (1.0,)}, "halving_fractions"),
     ({"halving_fractions": (0.5, 0.51)}, "halving_fractions"),  # both on step 6
@@ -159,6 +163,27 @@ def test_energy_l1l2_breaks_near_ties_of_the_energy_by_l1l2_and_keeps_energy_ord
 def test_bad_candidate_settings_are_refused(small_image, candidates, message):
   with pytest.raises(ValueError, match=message):
     fit_selfdeblur(small_image, 5, config=tiny(**candidates))
+
+
+@pytest.mark.parametrize("given,factors,margins,sizes", [
+    (33, (1.0, 2 / 3), (0,), [33, 23]),  # 22 rounds up to odd
+    (21, (1.0, 2 / 3), (0,), [21, 15]),  # 14 → 15
+    (27, (2 / 3,), (0, 1), [19, 21]),  # 18 → 19, then + 2m
+    (5, (1.0, 2 / 3), (0,), [5]),  # ⌈3.33⌉ = 4 → 5: the repeat is dropped
+    (3, (0.1,), (0,), [1]),
+    (15, (1.5,), (0,), [23]),
+])
+def test_candidate_sizes_scale_the_given_size_and_stay_odd(given, factors, margins, sizes):
+  config = resolve_config(tiny(size_factors=factors, size_margins=margins))
+  assert candidate_sizes(given, config) == sizes
+
+
+def test_a_smaller_candidate_size_runs_and_its_size_is_reported(small_image):
+  result = fit_selfdeblur(small_image, 7, config=tiny(size_factors=(1.0, 0.5)), seed=1)
+  assert [c.kernel_size for c in result.candidates] == [7, 5]
+  assert result.requested_kernel_size == 7
+  assert result.kernel.shape == (result.kernel_size,) * 2
+  assert result.kernel_size == result.candidates[result.chosen].kernel_size
 
 
 def test_a_candidate_size_larger_than_the_image_is_refused(small_image):

@@ -22,7 +22,8 @@ def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   9 px) from 19.79 into 29.88 dB (benchmarks/kernel_centring.py).
   """
   with config.unlocked():
-    config.candidates.restarts = 4
+    config.candidates.restarts = 2
+    config.candidates.size_factors = (1.0, 2 / 3)
     config.candidates.size_margins = (0,)
     config.candidates.halving_fractions = (0.4, 0.6)
     config.candidates.selector = "nonblind_energy_l1l2"

@@ -53,9 +53,19 @@ class Outcome:
   score: float  # the selector's score when it was last compared (NaN if never)
 
 
+def scaled_size(kernel_size: int, factor: float) -> int:
+  """⌈factor·K⌉ rounded up to the next odd integer (K itself for factor 1)."""
+  size = math.ceil(float(factor) * int(kernel_size) - 1e-9)
+  return size + 1 - size % 2
+
+
 def candidate_sizes(kernel_size: int, config: ml_collections.ConfigDict) -> list[int]:
-  """The kernel sizes tried for an image whose given size is `kernel_size`: K + 2m per margin m."""
-  return [int(kernel_size) + 2 * int(m) for m in config.candidates.size_margins]
+  """The kernel sizes tried for an image whose given size is `kernel_size`, K: scaled_size(K, f) + 2m
+  for each factor f (`candidates.size_factors`) and margin m (`candidates.size_margins`), in that
+  order, repeats dropped."""
+  sizes = [scaled_size(kernel_size, f) + 2 * int(m) for f in config.candidates.size_factors
+           for m in config.candidates.size_margins]
+  return list(dict.fromkeys(sizes))
 
 
 def plan_candidates(kernel_sizes: Sequence[int], seeds: Sequence[int],
