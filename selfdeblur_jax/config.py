@@ -86,6 +86,9 @@ def get_default_config() -> ml_collections.ConfigDict:
   # K the given size; repeats dropped. Factors below 1 guard against an over-estimated K.
   config.candidates.size_factors = (1.0,)
   config.candidates.size_margins = (0,)
+  # A candidate of another size than the given one has its selector score (energy) multiplied by
+  # 1 + size_handicap: the given size is trusted unless another size explains y clearly better.
+  config.candidates.size_handicap = 0.0
   config.candidates.halving_fractions = ()  # at each fraction of num_steps, keep the better half
   config.candidates.selector = "nonblind_energy_l1l2"  # see candidates/selection.py
   config.candidates.output = "network"  # the winner's x: "network" (G_x) or "nonblind" (deconv. of y)
@@ -232,6 +235,9 @@ def _check_candidates(config: ml_collections.ConfigDict) -> None:
   if not factors or len(set(factors)) != len(factors) or any(
       isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 4 for f in factors):
     raise ValueError(f"candidates.size_factors must be distinct numbers in (0, 4], got {factors}")
+  handicap = c.size_handicap
+  if isinstance(handicap, bool) or not isinstance(handicap, (int, float)) or not 0 <= handicap < math.inf:
+    raise ValueError(f"candidates.size_handicap must be a finite number >= 0, got {handicap!r}")
   fractions = tuple(float(f) for f in c.halving_fractions)
   steps = halving_steps(config)
   if any(not 0 < f < 1 for f in fractions) or list(steps) != sorted(set(steps)) or (

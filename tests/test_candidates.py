@@ -8,6 +8,7 @@ from conftest import TINY
 
 from selfdeblur_jax import fit_batch, fit_selfdeblur
 from selfdeblur_jax.candidates import SELECTORS, CandidateSearch, CandidateSpec, candidate_sizes, score_candidates
+from selfdeblur_jax.candidates import search as search_module
 from selfdeblur_jax.candidates.selection import border_mass, gradient_l1l2, kernel_distance
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.physics import motion_kernel
@@ -87,9 +88,42 @@ def test_an_image_gives_the_same_result_alone_and_among_other_sizes(small_image,
 
 def test_the_selector_cannot_see_ground_truth():
   params = list(inspect.signature(score_candidates).parameters)
-  assert params == ["selector", "y", "xs", "kernels", "losses", "nonblind_weight"]
+  assert params == ["selector", "y", "xs", "kernels", "losses", "nonblind_weight", "handicaps"]
   for name, scorer in SELECTORS.items():
-    assert list(inspect.signature(scorer).parameters) == ["y", "xs", "kernels", "losses", "weight"], name
+    assert list(inspect.signature(scorer).parameters) == ["y", "xs", "kernels", "losses", "weight",
+                                                          "handicaps"], name
+
+
+def test_a_handicap_multiplies_the_energy_before_ties_are_found(photo):
+  """A handicapped candidate loses to one whose energy is within the handicap of its own."""
+  k = motion_kernel(11, seed=2)
+  y = np.clip(blur_np(photo[100:238, 150:288], k), 0, 1)
+  candidates = [k, np.roll(k, 1, axis=0) * 0.5 + k * 0.5]
+  energy = score_candidates("nonblind_energy", y, [y] * 2, candidates, [0.0] * 2)
+  assert energy[0] < energy[1]
+  handicap = 1.5 * energy[1] / energy[0]
+  handicapped = score_candidates("nonblind_energy", y, [y] * 2, candidates, [0.0] * 2,
+                                 handicaps=[handicap, 1.0])
+  np.testing.assert_allclose(handicapped, [energy[0] * handicap, energy[1]], rtol=1e-12)
+  hybrid = score_candidates("nonblind_energy_l1l2", y, [y] * 2, candidates, [0.0] * 2,
+                            handicaps=[handicap, 1.0])
+  assert int(np.argmin(hybrid)) == 1
+  with pytest.raises(ValueError, match="handicaps"):
+    score_candidates("nonblind_energy", y, [y] * 2, candidates, [0.0] * 2, handicaps=[0.5, 1.0])
+
+
+def test_the_search_handicaps_only_candidates_of_another_size_than_asked(small_image, monkeypatch):
+  seen = []
+  real = search_module.score_candidates
+
+  def spy(*args, **kwargs):
+    seen.append(list(args[6]))
+    return real(*args, **kwargs)
+
+  monkeypatch.setattr(search_module, "score_candidates", spy)
+  result = fit_selfdeblur(small_image, 7, config=tiny(size_factors=(1.0, 0.5), size_handicap=0.25), seed=1)
+  assert [c.kernel_size for c in result.candidates] == [7, 5]
+  assert seen and all(h == [1.0, 1.25] for h in seen)
 
 
 def test_kernel_distance_is_shift_invariant_and_border_mass_finds_a_cornered_kernel():
@@ -154,6 +188,8 @@ def test_energy_l1l2_breaks_near_ties_of_the_energy_by_l1l2_and_keeps_energy_ord
     ({"size_factors": (1.0, 1.0)}, "size_factors"),
     ({"size_factors": (0.0,)}, "size_factors"),
     ({"size_factors": (-0.5,)}, "size_factors"),
+    ({"size_handicap": -0.1}, "size_handicap"),
+    ({"size_handicap": float("nan")}, "size_handicap"),
     ({"halving_fractions": (0.6, 0.3)}, "halving_fractions"),
     ({"halving_fractions": (1.0,)}, "halving_fractions"),
     ({"halving_fractions": (0.5, 0.51)}, "halving_fractions"),  # both on step 6

@@ -6,25 +6,31 @@ import ml_collections
 
 
 def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-  """The robust mode: 4 restarts on the requested kernel size, early stopping, the no-reference
-  selector (`nonblind_energy_l1l2`), and the winner's kernel applied by non-blind deconvolution.
+  """The robust mode: 2 restarts on each of two kernel sizes, the requested K and ⌈2K/3⌉ (odd), early
+  stopping, the no-reference selector (`nonblind_energy_l1l2`) with the smaller size handicapped, and
+  the winner's kernel, centred, applied by non-blind deconvolution.
 
-  Chosen by measurement on a labelled pool of mini-Levin runs (benchmarks/RESULTS.md, "Candidates"):
-  the selector's scores at 40 % of the run already rank the candidates as their final PSNR does, so
-  early stopping there and at 60 % costs about 2.4 runs for 4 restarts; the non-blind deconvolution of
-  y with the chosen kernel scored higher than G_x's own image in every pooled run. A support 4 px
-  wider than asked (size_margins=(2,)) did worse on the pool than the requested size, so the reported
-  kernel has the requested size. Of the selectors, `nonblind_energy_l1l2` lost least to the best
-  candidate under this schedule (seven sets of four: worst 0.55 dB, against 3.49 for the energy alone
-  and 5.95 for ℓ1/ℓ2 alone). The winner's kernel is centred on its centroid before the deconvolution
-  (`centre_kernel`): on the pool's 36 final kernels it changed the result by −0.05 to +10.03 dB (mean +1.61),
-  and it turned the one robust run that ended below its input (im2_kernel6, seed 1: an output displaced
-  9 px) from 19.79 into 29.88 dB (benchmarks/kernel_centring.py).
+  Chosen by measurement on mini-Levin (benchmarks/RESULTS.md, "Candidates"): the selector's scores at
+  40 % of the run already rank the candidates as their final PSNR does, so early stopping there and
+  at 60 % costs about 2.4 runs for 4 candidates; the non-blind deconvolution of y with the chosen
+  kernel scored higher than G_x's own image in every pooled run. Of the selectors,
+  `nonblind_energy_l1l2` lost least to the best candidate. The winner's kernel is centred on its
+  centroid before the deconvolution (`centre_kernel`): on the pool's 36 final kernels it changed the
+  result by −0.05 to +10.03 dB (mean +1.61; benchmarks/kernel_centring.py).
+  The smaller size guards against a kernel size guessed too large: asked at 1.5× their true size,
+  two images failed with every restart at that size (18.91 and 17.56 dB, below their input), and their
+  ⌈2K/3⌉ candidates gave 37.22 and 30.46. The MAP energy prefers less blur, so it also prefers a kernel
+  that is too small; a candidate of another size than the one asked therefore has its energy
+  multiplied by 1 + `size_handicap` (0.25): the requested size is trusted unless another size explains
+  y clearly better. Without it the selector chose a 19-pixel kernel for a 27-pixel blur (20.58 dB
+  against 29.76 for the best one of the requested size); the requested size's wrong kernels of the
+  oversize runs scored 42–98 % above the smaller size's, its right ones 4–22 % above.
   """
   with config.unlocked():
     config.candidates.restarts = 2
     config.candidates.size_factors = (1.0, 2 / 3)
     config.candidates.size_margins = (0,)
+    config.candidates.size_handicap = 0.25
     config.candidates.halving_fractions = (0.4, 0.6)
     config.candidates.selector = "nonblind_energy_l1l2"
     config.candidates.output = "nonblind"

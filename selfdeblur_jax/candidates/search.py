@@ -37,6 +37,12 @@ class CandidateSpec:
   kernel_size: int
   seed: int
   restart: int
+  given_size: int | None = None  # the kernel size asked for the image (None: kernel_size)
+
+  @property
+  def off_size(self) -> bool:
+    """Whether this candidate's size differs from the size asked for its image."""
+    return self.given_size is not None and self.given_size != self.kernel_size
 
 
 @dataclasses.dataclass
@@ -72,7 +78,7 @@ def plan_candidates(kernel_sizes: Sequence[int], seeds: Sequence[int],
                     config: ml_collections.ConfigDict) -> list[CandidateSpec]:
   """Every candidate of every image, image by image: sizes (in margin order) × restarts."""
   restarts = int(config.candidates.restarts)
-  return [CandidateSpec(i, size, int(seed), r)
+  return [CandidateSpec(i, size, int(seed), r, int(k))
           for i, (k, seed) in enumerate(zip(kernel_sizes, seeds))
           for size in candidate_sizes(k, config) for r in range(restarts)]
 
@@ -190,9 +196,10 @@ class CandidateSearch:
 
   def _score(self, image: int, members: list[int], current: list[dict]) -> np.ndarray:
     c = self.config.candidates
+    handicaps = [1.0 + float(c.size_handicap) * self.specs[i].off_size for i in members]
     scores = score_candidates(c.selector, self.images[image], [current[i]["x"] for i in members],
                               [current[i]["kernel"] for i in members],
-                              [current[i]["loss"] for i in members], c.nonblind_weight)
+                              [current[i]["loss"] for i in members], c.nonblind_weight, handicaps)
     self.scores[members] = scores
     return scores
 

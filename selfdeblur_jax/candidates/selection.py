@@ -87,13 +87,13 @@ def border_mass(kernel: np.ndarray, width: int = 1) -> float:
   return float((k.sum() - inner) / max(k.sum(), 1e-12))
 
 
-def _loss(y, xs, kernels, losses, weight):
-  return np.asarray(losses, np.float64)
+def _loss(y, xs, kernels, losses, weight, handicaps):
+  return np.asarray(losses, np.float64) * handicaps
 
 
-def _nonblind_l1l2(y, xs, kernels, losses, weight):
-  return np.asarray([gradient_l1l2(_crop(latent, y.shape))
-                     for latent in nonblind_latents(y, kernels, weight)])
+def _nonblind_l1l2(y, xs, kernels, losses, weight, handicaps):
+  return handicaps * np.asarray([gradient_l1l2(_crop(latent, y.shape))
+                                 for latent in nonblind_latents(y, kernels, weight)])
 
 
 def is_trivial_kernel(kernel: np.ndarray) -> bool:
@@ -102,45 +102,45 @@ def is_trivial_kernel(kernel: np.ndarray) -> bool:
   return bool(k.max() > 0.5 * max(k.sum(), 1e-12))
 
 
-def _nonblind_energy(y, xs, kernels, losses, weight):
-  return _energies(y, nonblind_latents(y, kernels, weight), kernels, weight)
+def _nonblind_energy(y, xs, kernels, losses, weight, handicaps):
+  return _energies(y, nonblind_latents(y, kernels, weight), kernels, weight, handicaps)
 
 
 ENERGY_TIE = 0.01  # candidates whose energies are within 1 % of the lowest count as tied
 
 
-def _energies(y, latents, kernels, weight) -> np.ndarray:
-  energy = np.asarray([map_energy(y, latent, k, weight) for latent, k in zip(latents, kernels)])
+def _energies(y, latents, kernels, weight, handicaps) -> np.ndarray:
+  energy = handicaps * np.asarray([map_energy(y, latent, k, weight) for latent, k in zip(latents, kernels)])
   trivial = np.asarray([is_trivial_kernel(k) for k in kernels])
   if not trivial.all():
     energy = energy + trivial  # after every non-trivial candidate, order kept among the trivial
   return energy
 
 
-def _nonblind_energy_l1l2(y, xs, kernels, losses, weight):
+def _nonblind_energy_l1l2(y, xs, kernels, losses, weight, handicaps):
   latents = nonblind_latents(y, kernels, weight)
-  energy = _energies(y, latents, kernels, weight)
+  energy = _energies(y, latents, kernels, weight, handicaps)
   tied = energy <= energy.min() * (1.0 + ENERGY_TIE)
   l1l2 = np.asarray([gradient_l1l2(_crop(latent, y.shape)) if t else np.inf for latent, t in zip(latents, tied)])
   # The tied candidates by their gradients' ℓ1/ℓ2 (values below 1), then the others by energy.
   return np.where(tied, l1l2, 1.0 + energy / energy.min())
 
 
-def _network_l1l2(y, xs, kernels, losses, weight):
-  return np.asarray([gradient_l1l2(x) for x in xs])
+def _network_l1l2(y, xs, kernels, losses, weight, handicaps):
+  return handicaps * np.asarray([gradient_l1l2(x) for x in xs])
 
 
-def _agreement(y, xs, kernels, losses, weight):
+def _agreement(y, xs, kernels, losses, weight, handicaps):
   n = len(kernels)
   if n < 2:
     return np.zeros(n)
   d = np.asarray([[kernel_distance(a, b) if i != j else np.nan for j, b in enumerate(kernels)]
                   for i, a in enumerate(kernels)])
-  return np.nanmedian(d, axis=1)
+  return handicaps * np.nanmedian(d, axis=1)
 
 
-def _border_mass(y, xs, kernels, losses, weight):
-  return np.asarray([border_mass(k) for k in kernels])
+def _border_mass(y, xs, kernels, losses, weight, handicaps):
+  return handicaps * np.asarray([border_mass(k) for k in kernels])
 
 
 SELECTORS: dict[str, Scorer] = {
@@ -156,7 +156,8 @@ SELECTORS: dict[str, Scorer] = {
 
 def score_candidates(selector: str, y: np.ndarray, xs: Sequence[np.ndarray],
                      kernels: Sequence[np.ndarray], losses: Sequence[float],
-                     nonblind_weight: float = 0.003) -> np.ndarray:
+                     nonblind_weight: float = 0.003,
+                     handicaps: Sequence[float] | None = None) -> np.ndarray:
   """Scores (lower is better) of the candidates of one image under `selector`.
 
   Args:
@@ -166,9 +167,15 @@ def score_candidates(selector: str, y: np.ndarray, xs: Sequence[np.ndarray],
     kernels: each candidate's kernel (sizes may differ).
     losses: each candidate's final data term.
     nonblind_weight: prior weight of the non-blind deconvolution the `nonblind_*` scores use.
+    handicaps: a factor ≥ 1 per candidate that multiplies its score (for the `nonblind_energy*`
+      scores: its energy, before near-ties are found); the search gives 1 + candidates.size_handicap
+      to candidates whose kernel size is not the one asked for. None: all 1.
   """
   if selector not in SELECTORS:
     raise ValueError(f"unknown selector {selector!r}; one of {sorted(SELECTORS)}")
   y = np.asarray(y, np.float32)
-  return np.asarray(SELECTORS[selector](y, list(xs), list(kernels), list(losses), float(nonblind_weight)),
-                    np.float64)
+  factors = np.ones(len(kernels)) if handicaps is None else np.asarray(handicaps, np.float64)
+  if factors.shape != (len(kernels),) or not np.all(factors >= 1.0):
+    raise ValueError(f"handicaps must be one factor >= 1 per candidate, got {handicaps!r}")
+  return np.asarray(SELECTORS[selector](y, list(xs), list(kernels), list(losses), float(nonblind_weight),
+                                        factors), np.float64)
