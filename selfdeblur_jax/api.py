@@ -20,7 +20,7 @@ from selfdeblur_jax.candidates import CandidateSearch, Outcome, choose, plan_can
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.evaluation.nonblind import deconv_sparse_latent
 from selfdeblur_jax.physics.blur import crop_to_image
-from selfdeblur_jax.physics.kernel_centre import centre_kernel
+from selfdeblur_jax.physics.kernel_centre import centre_kernel, pad_kernel
 from selfdeblur_jax.train import MAX_SEED, TrainState
 
 ProgressCallback = Callable[[int, TrainState], None]
@@ -49,7 +49,8 @@ class FitResult:
   kernel: np.ndarray  # K×K, blur(x_latent, kernel) ≈ y; ≥ 0, sums to 1; centred if candidates.centre_kernel
   loss_history: np.ndarray  # (num_steps,) loss at each step of the chosen candidate
   x_latent: np.ndarray  # (H+K−1)×(W+K−1) latent image (support size if larger: see fit_batch)
-  kernel_size: int  # the chosen candidate's kernel size (may exceed the requested one)
+  kernel_size: int  # the chosen candidate's kernel size (may differ from the requested one; with
+  #   candidates.centre_kernel a smaller kernel comes zero-padded to the requested size)
   seed: int
   config: ml_collections.ConfigDict
   requested_kernel_size: int = 0  # the size asked for
@@ -201,7 +202,9 @@ def collect_results(outcomes: Sequence[Outcome], images: Sequence[np.ndarray], s
     best = outcomes[winner]
     x, x_latent, kernel = best.x, best.x_latent, best.kernel
     if config.candidates.centre_kernel and status == "ok":
-      kernel = centre_kernel(kernel).kernel
+      # A smaller candidate's kernel is padded to the requested size first: centring it on its own
+      # tight support would drop the mass that crosses the edge and change the blur.
+      kernel = centre_kernel(pad_kernel(kernel, max(size, kernel.shape[0]))).kernel
     if config.candidates.output == "nonblind" and status == "ok":
       x_latent = np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(kernel),
                                                  float(config.candidates.nonblind_weight)))

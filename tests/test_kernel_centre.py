@@ -13,7 +13,7 @@ from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.evaluation.nonblind import deconv_sparse_latent
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import crop_to_image
-from selfdeblur_jax.physics.kernel_centre import centre_kernel, centroid_offset
+from selfdeblur_jax.physics.kernel_centre import centre_kernel, centroid_offset, pad_kernel
 
 
 def off_centre(size: int = 15, seed: int = 3) -> np.ndarray:
@@ -91,6 +91,32 @@ def test_the_robust_output_deconvolves_with_the_centred_kernel(small_image):
   np.testing.assert_allclose(result.x, crop_to_image(latent, y.shape), atol=1e-6)
   [plain] = collect_results([_outcome(y, k)], [y], [7], resolve_config({"candidates": {"output": "nonblind"}}))
   np.testing.assert_array_equal(plain.kernel, k.astype(np.float32))
+
+
+def test_a_smaller_chosen_kernel_is_padded_to_the_requested_size_before_centring(small_image):
+  """Centred on its own tight support, an off-centre 5×5 kernel would lose mass; padded to the
+  requested 9×9 it only moves, and the output uses that kernel."""
+  y = np.ascontiguousarray(small_image[:20, :20])
+  k = np.zeros((5, 5))
+  k[2] = [0.6, 0.1, 0.1, 0.1, 0.1]  # edge to edge, centroid 1 px left of the centre
+  assert centre_kernel(k).lost_mass > 0
+  config = resolve_config({"candidates": {"output": "nonblind", "centre_kernel": True}})
+  [result] = collect_results([_outcome(y, k)], [y], [9], config)
+  assert result.kernel.shape == (9, 9) and result.kernel_size == 5 and result.requested_kernel_size == 9
+  moved = centre_kernel(pad_kernel(k, 9))
+  assert moved.lost_mass == 0.0
+  np.testing.assert_array_equal(result.kernel, moved.kernel)
+  np.testing.assert_allclose(np.sort(result.kernel[result.kernel > 0]), np.sort(k[k > 0]), rtol=1e-6)
+  latent = np.asarray(deconv_sparse_latent(y, moved.kernel, 0.003))
+  np.testing.assert_allclose(result.x, crop_to_image(latent, y.shape), atol=1e-6)
+
+
+def test_pad_kernel_refuses_to_shrink_or_to_change_parity():
+  k = motion_kernel(5, seed=0)
+  np.testing.assert_array_equal(pad_kernel(k, 9)[2:7, 2:7], k)
+  for size in (3, 8):
+    with pytest.raises(ValueError, match="cannot pad"):
+      pad_kernel(k, size)
 
 
 def test_centring_needs_the_nonblind_output():

@@ -59,3 +59,13 @@ def centre_kernel(kernel: np.ndarray, max_moves: int = 8) -> CentredKernel:
     shift[1] += dx
   lost = 1.0 - k.sum() / total
   return CentredKernel((k / k.sum()).astype(np.float32), (shift[0], shift[1]), float(lost))
+
+
+def pad_kernel(kernel: np.ndarray, size: int) -> np.ndarray:
+  """The kernel zero-padded, centred, to size×size (odd; at least its own size): the same blur on a
+  wider support, so that centring it drops no mass."""
+  k = np.asarray(kernel)
+  if size < k.shape[0] or (size - k.shape[0]) % 2:
+    raise ValueError(f"cannot pad a {k.shape[0]}×{k.shape[1]} kernel to {size}×{size}")
+  m = (size - k.shape[0]) // 2
+  return np.pad(k, m)
