@@ -49,8 +49,8 @@ class FitResult:
   kernel: np.ndarray  # K×K, blur(x_latent, kernel) ≈ y; ≥ 0, sums to 1; centred if candidates.centre_kernel
   loss_history: np.ndarray  # (num_steps,) loss at each step of the chosen candidate
   x_latent: np.ndarray  # (H+K−1)×(W+K−1) latent image (support size if larger: see fit_batch)
-  kernel_size: int  # the chosen candidate's kernel size (may differ from the requested one; with
-  #   candidates.centre_kernel a smaller kernel comes zero-padded to the requested size)
+  kernel_size: int  # the size of `kernel`: the chosen candidate's (candidates[chosen].kernel_size), or
+  #   the requested size where candidates.centre_kernel padded a smaller chosen kernel to it
   seed: int
   config: ml_collections.ConfigDict
   requested_kernel_size: int = 0  # the size asked for
@@ -215,7 +215,7 @@ def collect_results(outcomes: Sequence[Outcome], images: Sequence[np.ndarray], s
                             kernel=o.kernel, x=o.x if keep_candidate_images else None)
                   for o in (outcomes[i] for i in indices)]
     results.append(FitResult(x=x, kernel=kernel, loss_history=best.loss_history, x_latent=x_latent,
-                             kernel_size=best.spec.kernel_size, seed=best.spec.seed, config=config,
+                             kernel_size=int(kernel.shape[0]), seed=best.spec.seed, config=config,
                              requested_kernel_size=size, chosen=indices.index(winner),
                              candidates=candidates, status=status))
   return results

@@ -102,7 +102,8 @@ def test_a_smaller_chosen_kernel_is_padded_to_the_requested_size_before_centring
   assert centre_kernel(k).lost_mass > 0
   config = resolve_config({"candidates": {"output": "nonblind", "centre_kernel": True}})
   [result] = collect_results([_outcome(y, k)], [y], [9], config)
-  assert result.kernel.shape == (9, 9) and result.kernel_size == 5 and result.requested_kernel_size == 9
+  assert result.kernel.shape == (9, 9) and result.kernel_size == result.requested_kernel_size == 9
+  assert result.candidates[result.chosen].kernel_size == 5
   moved = centre_kernel(pad_kernel(k, 9))
   assert moved.lost_mass == 0.0
   np.testing.assert_array_equal(result.kernel, moved.kernel)
