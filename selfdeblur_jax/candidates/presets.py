@@ -23,8 +23,10 @@ def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   that is too small; a candidate of another size than the one asked therefore has its energy
   multiplied by 1 + `size_handicap` (0.25): the requested size is trusted unless another size explains
   y clearly better. Without it the selector chose a 19-pixel kernel for a 27-pixel blur (20.58 dB
-  against 29.76 for the best one of the requested size); the requested size's wrong kernels of the
-  oversize runs scored 42–98 % above the smaller size's, its right ones 4–22 % above.
+  against 29.76 for the best one of the requested size). At the first halving the oversize runs'
+  requested-size candidates scored 42–98 % above the lowest energy, those of the runs at the true size
+  3–28 %. Seed 0 with this preset: 31.07 dB mean at the true sizes, none below the input; 31.32 with
+  every size asked 1.5× too large, one (im2_kernel6, all four candidates failed) below its input.
   """
   with config.unlocked():
     config.candidates.restarts = 2
