@@ -76,7 +76,7 @@ def candidate_sizes(kernel_size: int, config: ml_collections.ConfigDict) -> list
 
 def plan_candidates(kernel_sizes: Sequence[int], seeds: Sequence[int],
                     config: ml_collections.ConfigDict) -> list[CandidateSpec]:
-  """Every candidate of every image, image by image: sizes (in margin order) × restarts."""
+  """Every candidate of every image, image by image: sizes (candidate_sizes order) × restarts."""
   restarts = int(config.candidates.restarts)
   return [CandidateSpec(i, size, int(seed), r, int(k))
           for i, (k, seed) in enumerate(zip(kernel_sizes, seeds))
