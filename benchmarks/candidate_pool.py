@@ -1,13 +1,16 @@
 """A labelled pool of SelfDeblur runs for choosing a no-reference selector offline (issue #11).
 
 Each run is one candidate of one Levin image (mini profile, SPEC §6/§7): a (seed, restart) draw on a
-kernel support of K + 2·margin. Every run is trained to the end (no early stopping) and its x and k
-are kept at the snapshot steps too, so that selectors and early-stopping rules can be scored against
-the ground truth later without re-running (benchmarks/selector_report.py).
+kernel support of scaled_size(K, f) + 2·margin (f: a size factor, as `candidates.size_factors`; 1: K).
+Every run is trained to the end (no early stopping) and its x and k are kept at the snapshot steps too,
+so that selectors and early-stopping rules can be scored against the ground truth later without
+re-running (benchmarks/selector_report.py).
 
   python benchmarks/candidate_pool.py --images=subset --seeds=0,1 --restarts=0,1,2 --margins=0,2
+  python benchmarks/candidate_pool.py --images=im4_kernel4 --seeds=0 --restarts=0,1 --size_factors=0.6667
 
-Resumable: one file per run, <out_dir>/<variant>/<image>/m<margin>_s<seed>_r<restart>.npz
+Resumable: one file per run, <out_dir>/<variant>/<image>/m<margin>_s<seed>_r<restart>.npz (with a size
+factor f other than 1: f<f:.3f>_m<margin>_s<seed>_r<restart>.npz)
 (x as 8-bit, k as float32, at each snapshot step; the loss history; seconds). All missing runs of
 one (image, margin) run as one batched program (per problem, the result does not depend on its
 batch-mates: tests/test_train.py).
@@ -32,6 +35,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from levin import VARIANTS, image_names, load_problem, profile_config  # noqa: E402
 
 from selfdeblur_jax.app_config import engine_config  # noqa: E402
+from selfdeblur_jax.candidates.search import scaled_size  # noqa: E402
 from selfdeblur_jax.config import resolve_config  # noqa: E402
 from selfdeblur_jax.io import write_bytes  # noqa: E402
 from selfdeblur_jax.physics.blur import crop_to_image  # noqa: E402
@@ -39,15 +43,18 @@ from selfdeblur_jax.sharding import num_shards  # noqa: E402
 from selfdeblur_jax.train import compiled_outputs, init_batch, program_config, train  # noqa: E402
 
 
-def run_path(out_dir: Path, variant: str, name: str, margin: int, seed: int, restart: int) -> Path:
-  return out_dir / variant / name / f"m{margin}_s{seed}_r{restart}.npz"
+def run_path(out_dir: Path, variant: str, name: str, margin: int, seed: int, restart: int,
+             size_factor: float = 1.0) -> Path:
+  prefix = "" if size_factor == 1.0 else f"f{size_factor:.3f}_"
+  return out_dir / variant / name / f"{prefix}m{margin}_s{seed}_r{restart}.npz"
 
 
 def run_group(name: str, variant: str, margin: int, runs: list[tuple[int, int]], config, data_dir: Path,
-              out_dir: Path, snap_steps: list[int], settings: str = "") -> None:
-  """Train the (seed, restart) runs of one image on support K + 2·margin together; write one file each."""
+              out_dir: Path, snap_steps: list[int], settings: str = "", size_factor: float = 1.0) -> None:
+  """Train the (seed, restart) runs of one image on support scaled_size(K, size_factor) + 2·margin
+  together; write one file each."""
   y, _, size = load_problem(name, data_dir, int(config.crop), variant)
-  support = size + 2 * margin
+  support = scaled_size(size, size_factor) + 2 * margin
   engine = resolve_config(engine_config(config))
   frozen = program_config(engine)
   start = time.perf_counter()
@@ -70,14 +77,15 @@ def run_group(name: str, variant: str, margin: int, runs: list[tuple[int, int]],
         buffer, steps=steps, x=np.stack([np.round(np.clip(x[b], 0, 1) * 255).astype(np.uint8)
                                          for _, x, _ in snaps]),
         k=np.stack([k[b] for _, _, k in snaps]).astype(np.float32), loss=history[b],
-        image=name, variant=variant, margin=margin, kernel_size=size, support=support, seed=seed,
+        image=name, variant=variant, margin=margin, kernel_size=size, size_factor=size_factor,
+        support=support, seed=seed,
         restart=restart, seconds_per_run=seconds / len(runs), batch=len(runs), settings=settings,
         devices=jax.device_count())
-    path = run_path(out_dir, variant, name, margin, seed, restart)
+    path = run_path(out_dir, variant, name, margin, seed, restart, size_factor)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes(path, buffer.getvalue())
-  print(f"{name} [{variant}] margin {margin} (support {support}): {len(runs)} run(s) in {seconds:.0f} s",
-        flush=True)
+  print(f"{name} [{variant}] size factor {size_factor:g}, margin {margin} (support {support}): "
+        f"{len(runs)} run(s) in {seconds:.0f} s", flush=True)
 
 
 def main() -> None:
@@ -87,6 +95,8 @@ def main() -> None:
   parser.add_argument("--seeds", default="0,1", help="base seeds")
   parser.add_argument("--restarts", default="0", help="restart indices r (problem_key(seed, r))")
   parser.add_argument("--margins", default="0", help="support margins m: support K + 2m")
+  parser.add_argument("--size_factors", default="1",
+                      help="kernel size factors f: support scaled_size(K, f) + 2m (e.g. 1,0.6667)")
   parser.add_argument("--snap_steps", default="300,600,900,1200")
   parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
   parser.add_argument("--out_dir", type=Path, default=REPO / "benchmarks" / "results" / "pool_mini")
@@ -103,13 +113,17 @@ def main() -> None:
   restarts = [int(r) for r in args.restarts.split(",")]
   snap_steps = [int(s) for s in args.snap_steps.split(",") if s]
   print(f"pool: {args.variant}, device {jax.devices()[0]}", flush=True)
+  factors = [float(f) for f in args.size_factors.split(",")]
+  if any(not 0 < f <= 4 for f in factors):
+    sys.exit(f"candidate_pool.py: error: size factors must lie in (0, 4], got {args.size_factors!r}")
   for name in image_names(args.images):
-    for margin in [int(m) for m in args.margins.split(",")]:
-      runs = [(s, r) for s in seeds for r in restarts
-              if not run_path(args.out_dir, args.variant, name, margin, s, r).exists()]
-      if runs:
-        run_group(name, args.variant, margin, runs, config, args.data_dir, args.out_dir, snap_steps,
-                  " ".join(args.set))
+    for factor in factors:
+      for margin in [int(m) for m in args.margins.split(",")]:
+        runs = [(s, r) for s in seeds for r in restarts
+                if not run_path(args.out_dir, args.variant, name, margin, s, r, factor).exists()]
+        if runs:
+          run_group(name, args.variant, margin, runs, config, args.data_dir, args.out_dir, snap_steps,
+                    " ".join(args.set), factor)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ picks end below the blurry input. --halving simulates early stopping from the po
 
   python benchmarks/selector_report.py --margins=0,2 --restarts=0
   python benchmarks/selector_report.py --margins=2 --restarts=0,1,2,3 --halving=300,600
+  python benchmarks/selector_report.py --margins=0 --restarts=0,1 --size_factors=1,0.6667 \
+      --size_handicap=0.25 --halving=600,900 --output=nonblind_centred      # the robust mode's sets
 
 Ground-truth scores of every run are cached in <pool>/<variant>/scores.json.
 """
@@ -30,14 +32,16 @@ from levin import NONBLIND_WEIGHT, load_problem, profile_config  # noqa: E402
 from selfdeblur_jax.candidates.selection import SELECTORS, score_candidates  # noqa: E402
 from selfdeblur_jax.evaluation import deconv_sparse, evaluate  # noqa: E402
 from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
-from selfdeblur_jax.physics.kernel_centre import centre_kernel  # noqa: E402
+from selfdeblur_jax.physics.kernel_centre import centre_kernel, pad_kernel  # noqa: E402
 
 
 def load_runs(pool: Path, variant: str) -> list[dict]:
   runs = []
-  for path in sorted((pool / variant).glob("*/m*_s*_r*.npz")):
+  for path in sorted((pool / variant).glob("*/*m*_s*_r*.npz")):
     d = np.load(path)
     runs.append({"path": path, "image": str(d["image"]), "margin": int(d["margin"]), "seed": int(d["seed"]),
+                 "size_factor": float(d["size_factor"]) if "size_factor" in d.files else 1.0,
+                 "kernel_size": int(d["kernel_size"]),
                  "restart": int(d["restart"]), "steps": d["steps"].tolist(), "x": d["x"] / 255.0,
                  "k": d["k"], "loss": d["loss"], "seconds": float(d["seconds_per_run"])})
   return runs
@@ -66,7 +70,9 @@ def truth(runs: list[dict], pool: Path, variant: str, data_dir: Path, crop: int)
       nb = np.clip(np.asarray(deconv_sparse(y, k, NONBLIND_WEIGHT)), 0, 1)
       s = evaluate(nb, sharp, 5)
       rows["nonblind"].append([s.psnr, s.ssim])
-      nb = np.clip(np.asarray(deconv_sparse(y, centre_kernel(k).kernel, NONBLIND_WEIGHT)), 0, 1)
+      # As the robust mode: a kernel smaller than the size asked is padded to it before centring.
+      padded = pad_kernel(k, run["kernel_size"]) if k.shape[0] < run["kernel_size"] else k
+      nb = np.clip(np.asarray(deconv_sparse(y, centre_kernel(padded).kernel, NONBLIND_WEIGHT)), 0, 1)
       s = evaluate(nb, sharp, 5)
       rows["nonblind_centred"].append([s.psnr, s.ssim])
     entry[key] = rows
@@ -78,8 +84,12 @@ def truth(runs: list[dict], pool: Path, variant: str, data_dir: Path, crop: int)
   return cache
 
 
-def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int], weight: float):
-  """The pick of `selector` among `cands`, with early stopping at the `halving` steps (from snapshots)."""
+def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int], weight: float,
+             size_handicap: float = 0.0):
+  """The pick of `selector` among `cands`, with early stopping at the `halving` steps (from snapshots);
+  a candidate of another size than the one asked (size factor ≠ 1) has its score's handicap
+  1 + `size_handicap`, as in the robust mode."""
+  factor = [1.0 + size_handicap * (c["size_factor"] != 1.0) for c in cands]
   alive = list(range(len(cands)))
   total = len(cands)
   for stage, step in enumerate(halving):
@@ -89,13 +99,14 @@ def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int]
     j = cands[0]["steps"].index(step)
     scores = score_candidates(selector, y, [cands[i]["x"][j] for i in alive],
                               [cands[i]["k"][j] for i in alive],
-                              [float(cands[i]["loss"][step - 1]) for i in alive], weight)
+                              [float(cands[i]["loss"][step - 1]) for i in alive], weight,
+                              [factor[i] for i in alive])
     alive = [alive[i] for i in np.argsort(scores, kind="stable")[:keep]]
   if len(alive) == 1:
     return alive[0]
   scores = score_candidates(selector, y, [cands[i]["x"][-1] for i in alive],
                             [cands[i]["k"][-1] for i in alive],
-                            [float(cands[i]["loss"][-1]) for i in alive], weight)
+                            [float(cands[i]["loss"][-1]) for i in alive], weight, [factor[i] for i in alive])
   return alive[int(np.argmin(scores))]
 
 
@@ -106,6 +117,10 @@ def main() -> None:
   parser.add_argument("--margins", default="0,2")
   parser.add_argument("--restarts", default="0")
   parser.add_argument("--seeds", default="", help="base seeds (default: all in the pool)")
+  parser.add_argument("--size_factors", default="1",
+                      help="kernel size factors of the candidates (pool runs made with --size_factors)")
+  parser.add_argument("--size_handicap", type=float, default=0.0,
+                      help="score handicap of candidates whose size factor is not 1 (candidates.size_handicap)")
   parser.add_argument("--halving", default="", help="early-stopping steps to simulate, e.g. 300,600")
   parser.add_argument("--output", choices=("network", "nonblind", "nonblind_centred"), default="network",
                       help="the picks' image: G_x's, y deconvolved with the kernel, or with the kernel centred "
@@ -119,18 +134,21 @@ def main() -> None:
   scores = truth(runs, args.pool, args.variant, args.data_dir, crop)
   margins = {int(m) for m in args.margins.split(",")}
   restarts = {int(r) for r in args.restarts.split(",")}
+  factors = {round(float(f), 3) for f in args.size_factors.split(",")}
   seeds = sorted({r["seed"] for r in runs} if not args.seeds else {int(s) for s in args.seeds.split(",")})
   halving = [int(s) for s in args.halving.split(",") if s]
   sets = []
   for image in sorted({r["image"] for r in runs}):
     for seed in seeds:
       cands = [r for r in runs if r["image"] == image and r["seed"] == seed and r["margin"] in margins
-               and r["restart"] in restarts]
-      if len(cands) == len(margins) * len(restarts):
+               and r["restart"] in restarts and round(r["size_factor"], 3) in factors]
+      cands.sort(key=lambda r: (-r["size_factor"], r["margin"], r["restart"]))  # the robust mode's order
+      if len(cands) == len(margins) * len(restarts) * len(factors):
         sets.append((image, seed, cands))
   lines = [f"Selectors on the pool {args.pool.name}/{args.variant}: margins {sorted(margins)}, restarts "
-           f"{sorted(restarts)}, early stopping at {halving or 'none'}, output {args.output}; "
-           f"{len(sets)} sets (image × base seed) of {len(margins) * len(restarts)} candidates", "",
+           f"{sorted(restarts)}, size factors {sorted(factors, reverse=True)} (handicap {args.size_handicap:g}), "
+           f"early stopping at {halving or 'none'}, output {args.output}; "
+           f"{len(sets)} sets (image × base seed) of {len(margins) * len(restarts) * len(factors)} candidates", "",
            "| selector | picks best | within 0.5 dB | worst loss dB | mean PSNR | below blurry |",
            "|---|---|---|---|---|---|"]
   picks: dict[str, list] = {}
@@ -146,7 +164,7 @@ def main() -> None:
       elif selector == "first":
         pick = 0
       else:
-        pick = simulate(cands, selector, y_cache[image], halving, NONBLIND_WEIGHT)
+        pick = simulate(cands, selector, y_cache[image], halving, NONBLIND_WEIGHT, args.size_handicap)
       rows.append((image, seed, psnr[pick], max(psnr), scores[image]["blurry"][0],
                    cands[pick]["path"].name))
     picks[selector] = rows
