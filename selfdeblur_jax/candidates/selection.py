@@ -7,7 +7,8 @@ Which score is the default is decided by measurement on a labelled pool of runs
 - `loss`: the candidate's final data term (1 − SSIM of k ⊛ x against y): how well it fits y.
 - `nonblind_l1l2`: deconvolve y non-blindly with the candidate's kernel (Levin et al. 2007's sparse
   prior, `deconv_sparse`) and take the ℓ1/ℓ2 ratio of the result's gradients (Krishnan et al. 2011):
-  blur and ringing make gradients less sparse, so the right kernel gives a low ratio.
+  blur and ringing make gradients less sparse, so the right kernel gives a low ratio. Unlike the
+  energy it does not prefer a kernel too small: the robust mode's selector (candidates/presets.py).
 - `nonblind_energy`: the MAP energy of that deconvolution, data term plus the hyper-Laplacian prior,
   per pixel. Joint MAP over (x, k) favours no blur (Levin et al. 2009): a near-delta kernel leaves y
   as it is, whose gradients are weak, and scores low. So a trivial kernel (one pixel holds more than
@@ -17,7 +18,7 @@ Which score is the default is decided by measurement on a labelled pool of runs
   energy is within 1 % (`ENERGY_TIE`) of the lowest are ranked by `nonblind_l1l2`, before all others
   (ranked by energy). The energy discards clearly wrong kernels, but among close ones its bias
   towards less blur decides; the ℓ1/ℓ2 ratio is scale-invariant and made not to prefer blur
-  (Krishnan et al. 2011). The default. The 1 % tolerance was fitted to the pool's first four sets
+  (Krishnan et al. 2011). The config's default. The 1 % tolerance was fitted to the pool's first four sets
   of four candidates (there, tolerances between about 0.6 % and 1.3 % pick the best in all four);
   on the three sets added since, with the robust mode's early stopping, it picked the best in two
   and a candidate 0.55 dB behind it in the third. Over all seven its worst loss is the smallest of
