@@ -164,6 +164,22 @@ def test_nonblind_energy_ranks_the_true_kernel_first_and_a_delta_last(photo):
   assert only_delta[0] < 1.0  # no penalty when every candidate is trivial
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_l1l2_ranks_a_truncated_kernel_after_the_true_one(photo, seed):
+  """The robust mode's selector: a kernel too small for the blur (the true one cut to 13×13 and
+  renormalised) scores worse than the true 21×21 one. The MAP energy prefers less blur; on seed 0
+  it ranks the truncated kernel first, the bias that made the robust mode use ℓ1/ℓ2."""
+  k = motion_kernel(21, seed=seed, length=30)
+  y = np.clip(blur_np(photo[100:238, 150:288], k), 0, 1)
+  small = k[4:-4, 4:-4] / k[4:-4, 4:-4].sum()
+  assert k[4:-4, 4:-4].sum() < 0.8  # a real truncation: over a fifth of the blur's mass is cut off
+  l1l2 = score_candidates("nonblind_l1l2", y, [y] * 2, [k, small], [0.0] * 2)
+  assert l1l2[0] < l1l2[1]
+  if seed == 0:
+    energy = score_candidates("nonblind_energy", y, [y] * 2, [k, small], [0.0] * 2)
+    assert energy[1] < energy[0]
+
+
 def test_energy_l1l2_breaks_near_ties_of_the_energy_by_l1l2_and_keeps_energy_order_otherwise(photo):
   """Candidates within ENERGY_TIE of the lowest energy are ranked by ℓ1/ℓ2, first; the rest by energy."""
   from selfdeblur_jax.candidates.selection import ENERGY_TIE
