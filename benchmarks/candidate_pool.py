@@ -12,7 +12,7 @@ re-running (benchmarks/selector_report.py).
 Resumable: one file per run, <out_dir>/<variant>/<image>/m<margin>_s<seed>_r<restart>.npz (with a size
 factor f other than 1: f<f:.3f>_m<margin>_s<seed>_r<restart>.npz)
 (x as 8-bit, k as float32, at each snapshot step; the loss history; seconds). All missing runs of
-one (image, margin) run as one batched program (per problem, the result does not depend on its
+one (image, size factor, margin) run as one batched program (per problem, the result does not depend on its
 batch-mates: tests/test_train.py).
 """
 
