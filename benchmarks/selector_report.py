@@ -119,6 +119,9 @@ def main() -> None:
   parser.add_argument("--seeds", default="", help="base seeds (default: all in the pool)")
   parser.add_argument("--size_factors", default="1",
                       help="kernel size factors of the candidates (pool runs made with --size_factors)")
+  parser.add_argument("--size_restarts", default="",
+                      help="restarts per size factor, in --size_factors' order (candidates.size_restarts), "
+                      "e.g. 2,1,1: restarts 0..n-1 of each size instead of --restarts")
   parser.add_argument("--size_handicap", type=float, default=0.0,
                       help="score handicap of candidates whose size factor is not 1 (candidates.size_handicap)")
   parser.add_argument("--halving", default="", help="early-stopping steps to simulate, e.g. 300,600")
@@ -134,21 +137,28 @@ def main() -> None:
   scores = truth(runs, args.pool, args.variant, args.data_dir, crop)
   margins = {int(m) for m in args.margins.split(",")}
   restarts = {int(r) for r in args.restarts.split(",")}
-  factors = {round(float(f), 3) for f in args.size_factors.split(",")}
+  factor_list = [round(float(f), 3) for f in args.size_factors.split(",")]
+  factors = set(factor_list)
+  per_size = [int(n) for n in args.size_restarts.split(",") if n]
+  if per_size and len(per_size) != len(factor_list):
+    sys.exit("selector_report.py: error: --size_restarts needs one count per size factor")
+  allowed = {f: set(range(n)) for f, n in zip(factor_list, per_size)} if per_size else {f: restarts for f in factors}
+  expected = len(margins) * sum(len(allowed[f]) for f in factors)
   seeds = sorted({r["seed"] for r in runs} if not args.seeds else {int(s) for s in args.seeds.split(",")})
   halving = [int(s) for s in args.halving.split(",") if s]
   sets = []
   for image in sorted({r["image"] for r in runs}):
     for seed in seeds:
       cands = [r for r in runs if r["image"] == image and r["seed"] == seed and r["margin"] in margins
-               and r["restart"] in restarts and round(r["size_factor"], 3) in factors]
+               and round(r["size_factor"], 3) in factors and r["restart"] in allowed[round(r["size_factor"], 3)]]
       cands.sort(key=lambda r: (-r["size_factor"], r["margin"], r["restart"]))  # the robust mode's order
-      if len(cands) == len(margins) * len(restarts) * len(factors):
+      if len(cands) == expected:
         sets.append((image, seed, cands))
-  lines = [f"Selectors on the pool {args.pool.name}/{args.variant}: margins {sorted(margins)}, restarts "
-           f"{sorted(restarts)}, size factors {sorted(factors, reverse=True)} (handicap {args.size_handicap:g}), "
+  described = (f"restarts per size {per_size}" if per_size else f"restarts {sorted(restarts)}")
+  lines = [f"Selectors on the pool {args.pool.name}/{args.variant}: margins {sorted(margins)}, {described}, "
+           f"size factors {sorted(factors, reverse=True)} (handicap {args.size_handicap:g}), "
            f"early stopping at {halving or 'none'}, output {args.output}; "
-           f"{len(sets)} sets (image × base seed) of {len(margins) * len(restarts) * len(factors)} candidates", "",
+           f"{len(sets)} sets (image × base seed) of {expected} candidates", "",
            "| selector | picks best | within 0.5 dB | worst loss dB | mean PSNR | below blurry |",
            "|---|---|---|---|---|---|"]
   picks: dict[str, list] = {}

@@ -81,11 +81,14 @@ def get_default_config() -> ml_collections.ConfigDict:
   # Candidates of one image (issue #11): restarts and kernel sizes run as problems of one batched
   # program; a no-reference selector picks one. The defaults are one plain run.
   config.candidates = ml_collections.ConfigDict()
-  config.candidates.restarts = 1  # R draws per image: problem_key(seed, r), r = 0..R−1
+  config.candidates.restarts = 1  # R draws per size: problem_key(seed, r), r = 0..R−1 (or size_restarts)
   # Candidate kernel sizes: for each factor f and margin m, the odd size ⌈f·K⌉ (rounded up to odd) + 2m,
   # K the given size; repeats dropped. Factors below 1 guard against an over-estimated K.
   config.candidates.size_factors = (1.0,)
   config.candidates.size_margins = (0,)
+  # Restarts per size factor, in size_factors' order (e.g. (2, 1, 1): two draws at the given size, one
+  # at each smaller one); () gives every size `restarts` draws.
+  config.candidates.size_restarts = ()
   # A candidate of another size than the given one has its selector score (energy) multiplied by
   # 1 + size_handicap: the given size is trusted unless another size explains y clearly better.
   config.candidates.size_handicap = 0.0
@@ -235,6 +238,11 @@ def _check_candidates(config: ml_collections.ConfigDict) -> None:
   if not factors or len(set(factors)) != len(factors) or any(
       isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f <= 4 for f in factors):
     raise ValueError(f"candidates.size_factors must be distinct numbers in (0, 4], got {factors}")
+  counts = tuple(c.size_restarts)
+  if counts and (len(counts) != len(factors) or any(
+      isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in counts)):
+    raise ValueError(f"candidates.size_restarts must be () or one integer >= 1 per size factor "
+                     f"({len(factors)}), got {counts}")
   handicap = c.size_handicap
   if isinstance(handicap, bool) or not isinstance(handicap, (int, float)) or not 0 <= handicap < math.inf:
     raise ValueError(f"candidates.size_handicap must be a finite number >= 0, got {handicap!r}")

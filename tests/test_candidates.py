@@ -9,6 +9,7 @@ from conftest import TINY
 from selfdeblur_jax import fit_batch, fit_selfdeblur
 from selfdeblur_jax.candidates import SELECTORS, CandidateSearch, CandidateSpec, candidate_sizes, score_candidates
 from selfdeblur_jax.candidates import search as search_module
+from selfdeblur_jax.candidates.search import candidate_plan, plan_candidates
 from selfdeblur_jax.candidates.selection import border_mass, gradient_l1l2, kernel_distance
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.physics import motion_kernel
@@ -205,6 +206,9 @@ def test_energy_l1l2_breaks_near_ties_of_the_energy_by_l1l2_and_keeps_energy_ord
     ({"size_factors": (1.0, 1.0)}, "size_factors"),
     ({"size_factors": (0.0,)}, "size_factors"),
     ({"size_factors": (-0.5,)}, "size_factors"),
+    ({"size_restarts": (2, 1)}, "size_restarts"),  # one count per factor: tiny() has one factor
+    ({"size_restarts": (0,)}, "size_restarts"),
+    ({"size_factors": (1.0, 0.5), "size_restarts": (1, 1.5)}, "size_restarts"),
     ({"size_handicap": -0.1}, "size_handicap"),
     ({"size_handicap": float("nan")}, "size_handicap"),
     ({"halving_fractions": (0.6, 0.3)}, "halving_fractions"),
@@ -231,9 +235,25 @@ def test_candidate_sizes_scale_the_given_size_and_stay_odd(given, factors, margi
   assert candidate_sizes(given, config) == sizes
 
 
+@pytest.mark.parametrize("given,factors,counts,plan", [
+    (19, (1.0, 2 / 3, 4 / 9), (2, 1, 1), [(19, 2), (13, 1), (9, 1)]),  # the robust mode's ladder
+    (29, (1.0, 2 / 3, 4 / 9), (2, 1, 1), [(29, 2), (21, 1), (13, 1)]),
+    (5, (1.0, 2 / 3, 4 / 9), (1, 3, 1), [(5, 3), (3, 1)]),  # 5 twice: the larger count
+    (19, (1.0, 2 / 3), (), [(19, 2), (13, 2)]),  # (): `restarts` (2 here) for every size
+])
+def test_size_restarts_give_each_size_its_own_number_of_draws(given, factors, counts, plan):
+  config = resolve_config(tiny(restarts=2, size_factors=factors, size_restarts=counts))
+  assert candidate_plan(given, config) == plan
+  specs = plan_candidates([given], [7], config)
+  assert [(s.kernel_size, s.restart) for s in specs] == [(k, r) for k, n in plan for r in range(n)]
+  assert all(s.seed == 7 and s.given_size == given for s in specs)
+
+
 def test_a_smaller_candidate_size_runs_and_its_size_is_reported(small_image):
   result = fit_selfdeblur(small_image, 7, config=tiny(size_factors=(1.0, 0.5)), seed=1)
   assert [c.kernel_size for c in result.candidates] == [7, 5]
+  ladder = fit_selfdeblur(small_image, 7, config=tiny(size_factors=(1.0, 0.5), size_restarts=(2, 1)), seed=1)
+  assert [(c.kernel_size, c.restart) for c in ladder.candidates] == [(7, 0), (7, 1), (5, 0)]
   assert result.requested_kernel_size == 7
   assert result.kernel.shape == (result.kernel_size,) * 2
   assert result.kernel_size == result.candidates[result.chosen].kernel_size

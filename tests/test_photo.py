@@ -124,7 +124,8 @@ def test_the_photo_config_has_a_cpu_variant_that_combines_with_robust():
   assert (default.estimate_window, default.model_x.channels, default.num_steps) == (256, 128, 2500)
   assert (cpu.estimate_window, cpu.model_x.channels, cpu.num_steps) == (128, 64, 1500)
   assert tuple(cpu.optim.boundaries) == (600, 900, 1200) and cpu.loss.switch_step == 300
-  assert cpu.candidates.restarts == 1 and both.candidates.restarts == 2 and both.estimate_window == 128
+  assert tuple(cpu.candidates.size_factors) == (1.0,) and len(both.candidates.size_factors) == 3
+  assert both.estimate_window == 128
   with pytest.raises(ValueError, match="unknown config argument"):
     get_config("gpu")
 

@@ -65,22 +65,39 @@ def scaled_size(kernel_size: int, factor: float) -> int:
   return size + 1 - size % 2
 
 
+def size_restarts(config: ml_collections.ConfigDict) -> list[int]:
+  """Restarts per size factor: `candidates.size_restarts` in `size_factors`' order, or
+  `candidates.restarts` for every factor when it is empty."""
+  c = config.candidates
+  if len(c.size_restarts):
+    return [int(n) for n in c.size_restarts]
+  return [int(c.restarts)] * len(c.size_factors)
+
+
+def candidate_plan(kernel_size: int, config: ml_collections.ConfigDict) -> list[tuple[int, int]]:
+  """(kernel size, restarts) tried for an image whose given size is `kernel_size`, K: the size
+  scaled_size(K, f) + 2m for each factor f (`candidates.size_factors`) and margin m
+  (`candidates.size_margins`), in that order, with its factor's restarts (`size_restarts`); a size
+  that two factors give appears once, with the larger count."""
+  counts: dict[int, int] = {}
+  for factor, restarts in zip(config.candidates.size_factors, size_restarts(config)):
+    for margin in config.candidates.size_margins:
+      size = scaled_size(kernel_size, factor) + 2 * int(margin)
+      counts[size] = max(counts.get(size, 0), restarts)
+  return list(counts.items())
+
+
 def candidate_sizes(kernel_size: int, config: ml_collections.ConfigDict) -> list[int]:
-  """The kernel sizes tried for an image whose given size is `kernel_size`, K: scaled_size(K, f) + 2m
-  for each factor f (`candidates.size_factors`) and margin m (`candidates.size_margins`), in that
-  order, repeats dropped."""
-  sizes = [scaled_size(kernel_size, f) + 2 * int(m) for f in config.candidates.size_factors
-           for m in config.candidates.size_margins]
-  return list(dict.fromkeys(sizes))
+  """The kernel sizes tried for an image whose given size is `kernel_size` (`candidate_plan`'s order)."""
+  return [size for size, _ in candidate_plan(kernel_size, config)]
 
 
 def plan_candidates(kernel_sizes: Sequence[int], seeds: Sequence[int],
                     config: ml_collections.ConfigDict) -> list[CandidateSpec]:
-  """Every candidate of every image, image by image: sizes (candidate_sizes order) × restarts."""
-  restarts = int(config.candidates.restarts)
+  """Every candidate of every image, image by image: sizes (candidate_plan order) × their restarts."""
   return [CandidateSpec(i, size, int(seed), r, int(k))
           for i, (k, seed) in enumerate(zip(kernel_sizes, seeds))
-          for size in candidate_sizes(k, config) for r in range(restarts)]
+          for size, restarts in candidate_plan(k, config) for r in range(restarts)]
 
 
 @dataclasses.dataclass
