@@ -11,7 +11,7 @@ def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   centred at the requested size, applied by non-blind deconvolution.
 
   Chosen by measurement on mini-Levin's first subset (benchmarks/RESULTS.md, "Candidates",
-  "Kernel-size candidates" and "A ladder of sizes"): the selector's scores at 40 % of the run already
+  "Kernel-size candidates" and "A ladder of kernel sizes"): the selector's scores at 40 % of the run already
   rank the candidates as their final PSNR does (at 20 % they lose the one good draw of im2_kernel6), so
   early stopping there and at 60 % costs about 2.4 runs for 4 candidates; y deconvolved with the chosen
   kernel scored higher than G_x's own image in every pooled run; centring that kernel on its centroid

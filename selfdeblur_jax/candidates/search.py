@@ -1,8 +1,9 @@
 """Running the candidates of many images: grouping into batched programs, early stopping, selection.
 
 Every image expands into candidates (`plan_candidates`): for each candidate kernel size, its restarts
-(`problem_key(seed, r)`, r = 0..n−1; n = `candidates.restarts`, or that size's `size_restarts`). Candidates are problems like any other: those of equal image shape and kernel
-support share one XLA program, whatever image they belong to, and each one's result depends only on
+(`problem_key(seed, r)`, r = 0..n−1; n = `candidates.restarts`, or that size's `size_restarts`).
+Candidates are problems like any other: those of equal image shape and kernel support share one XLA
+program, whatever image they belong to, and each one's result depends only on
 its own image, size and key (tests/test_candidates.py). Training runs in stages: at each of
 `candidates.halving_fractions` of the run every image keeps the better half of its running candidates by the
 no-reference selector and the others stop (`TrainState.active`), so R restarts cost less than R runs.
