@@ -31,7 +31,7 @@ from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E
 from selfdeblur_jax.data import LEVIN_KERNEL_SIZES, center_crop, levin_true_kernel, read_image  # noqa: E402
 from selfdeblur_jax.evaluation import deconv_sparse, error_ratio, evaluate  # noqa: E402
 from selfdeblur_jax.io import write_bytes, write_json, write_npz  # noqa: E402
-from selfdeblur_jax.physics.kernel_centre import centre_kernel  # noqa: E402
+from selfdeblur_jax.physics.kernel_centre import centre_kernel, output_kernel  # noqa: E402
 
 MINI_SUBSET = ("im1_kernel1", "im2_kernel2", "im3_kernel3", "im4_kernel4", "im1_kernel5", "im2_kernel6",
                "im3_kernel7", "im4_kernel8")
@@ -117,7 +117,10 @@ def run_batch(names, seed, config, crop, data_dir, out, max_shift, variant="plai
   """Fit one batch of images, score every method on each, write one JSON + NPZ per image.
 
   With candidates (config.candidates), every candidate's PSNR/SSIM is recorded too: of its G_x image
-  (at the step it stopped, for those stopped early) and of y deconvolved with its kernel.
+  (at the step it stopped, for those stopped early), of y deconvolved with its kernel as it is, and of
+  the output it would have given had it been chosen (the output stage of `candidates`: its kernel
+  padded and centred where centre_kernel, then G_x's image or the non-blind deconvolution); the
+  candidates' kernels are stored in the NPZ as k_candidate<i>.
   """
   problems = [load_problem(name, data_dir, crop, variant) for name in names]
   ys = [y for y, _, _ in problems]
@@ -138,23 +141,38 @@ def run_batch(names, seed, config, crop, data_dir, out, max_shift, variant="plai
       score = evaluate(estimate, gt, max_shift)
       row[method] = {"psnr": float(score.psnr), "ssim": float(score.ssim),
                      "error_ratio": float(error_ratio(estimate, known, gt, max_shift))}
+    candidate_kernels = {}
     if len(result.candidates) > 1:
       row["chosen"] = result.chosen
       row["candidates"] = []
-      for c in result.candidates:
+      for i, c in enumerate(result.candidates):
         network = evaluate(np.clip(c.x, 0, 1), gt, max_shift)
         deconv = evaluate(np.clip(np.asarray(deconv_sparse(y, c.kernel, NONBLIND_WEIGHT)), 0, 1), gt,
+                          max_shift)
+        output = evaluate(np.clip(candidate_output(y, c, result.requested_kernel_size, config), 0, 1), gt,
                           max_shift)
         row["candidates"].append({"restart": c.restart, "kernel_size": c.kernel_size, "steps": c.steps,
                                   "status": c.status, "score": c.score, "psnr": network.psnr,
                                   "ssim": network.ssim, "psnr_nonblind": deconv.psnr,
-                                  "ssim_nonblind": deconv.ssim})
+                                  "ssim_nonblind": deconv.ssim, "psnr_output": output.psnr,
+                                  "ssim_output": output.ssim})
+        candidate_kernels[f"k_candidate{i}"] = c.kernel
     write_npz(out / f"{name}.npz", x=result.x, k=result.kernel, loss_history=result.loss_history,
-              nonblind=nonblind)
+              nonblind=nonblind, **candidate_kernels)
     write_json(out / f"{name}.json", row)
     print(f"  {name} seed {seed}: SelfDeblur {row['SelfDeblur']['psnr']:.2f} dB / "
           f"{row['SelfDeblur']['ssim']:.4f}, blurry {row['blurry']['psnr']:.2f}, "
           f"{seconds:.0f} s", flush=True)
+
+
+def candidate_output(y: np.ndarray, candidate, requested_size: int, config) -> np.ndarray:
+  """The image fit_batch would have returned had `candidate` been chosen: its output stage
+  (config.candidates.centre_kernel and .output) applied to its kernel, or its G_x image."""
+  c = config.candidates
+  if c.output != "nonblind":
+    return np.asarray(candidate.x)
+  kernel = output_kernel(candidate.kernel, requested_size) if c.centre_kernel else candidate.kernel
+  return np.asarray(deconv_sparse(y, kernel, float(c.nonblind_weight)))
 
 
 def rescore(out_dir: Path, seeds, names, config, crop, data_dir, max_shift, variant="plain") -> None:
@@ -190,7 +208,10 @@ def candidates_table(rows: list[dict]) -> list[str]:
   if not any("candidates" in r for r in rows):
     return []
   lines = ["", "Candidates (r: restart, K: kernel size; PSNR of G_x's image / of y deconvolved with its "
-           "kernel; 'stopped at s': early-stopped, image at that step; * the chosen one)", "",
+           "kernel as it is / of the output it would have given had it been chosen (the output stage: "
+           "kernel padded to the requested size and centred where centre_kernel; for the chosen one, "
+           "the SelfDeblur column), the third figure absent from rows run before it was recorded; "
+           "'stopped at s': early-stopped, image at that step; * the chosen one)", "",
            "| image | seed | chosen | candidates |", "|---|---|---|---|"]
   for r in rows:
     if "candidates" not in r:
@@ -199,7 +220,8 @@ def candidates_table(rows: list[dict]) -> list[str]:
     for i, c in enumerate(r["candidates"]):
       where = "" if c["status"] == "finished" else f", {c['status']} at {c['steps']}"
       cells.append(f"{'*' if i == r['chosen'] else ''}r{c['restart']} K{c['kernel_size']} "
-                   f"{c['psnr']:.2f}/{c['psnr_nonblind']:.2f}{where}")
+                   f"{c['psnr']:.2f}/{c['psnr_nonblind']:.2f}"
+                   + (f"/{c['psnr_output']:.2f}" if "psnr_output" in c else "") + where)
     best = r["candidates"][r["chosen"]]
     lines.append(f"| {r['image']} | {r['seed']} | r{best['restart']} K{best['kernel_size']} | "
                  + "; ".join(cells) + " |")

@@ -20,7 +20,7 @@ from selfdeblur_jax.candidates import CandidateSearch, Outcome, choose, plan_can
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.evaluation.nonblind import deconv_sparse_latent
 from selfdeblur_jax.physics.blur import crop_to_image
-from selfdeblur_jax.physics.kernel_centre import centre_kernel, pad_kernel
+from selfdeblur_jax.physics.kernel_centre import output_kernel
 from selfdeblur_jax.train import MAX_SEED, TrainState
 
 ProgressCallback = Callable[[int, TrainState], None]
@@ -202,9 +202,7 @@ def collect_results(outcomes: Sequence[Outcome], images: Sequence[np.ndarray], s
     best = outcomes[winner]
     x, x_latent, kernel = best.x, best.x_latent, best.kernel
     if config.candidates.centre_kernel and status == "ok":
-      # A smaller candidate's kernel is padded to the requested size first: centring it on its own
-      # tight support would drop the mass that crosses the edge and change the blur.
-      kernel = centre_kernel(pad_kernel(kernel, max(size, kernel.shape[0]))).kernel
+      kernel = output_kernel(kernel, size)
     if config.candidates.output == "nonblind" and status == "ok":
       x_latent = np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(kernel),
                                                  float(config.candidates.nonblind_weight)))

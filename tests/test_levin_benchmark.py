@@ -3,8 +3,9 @@
 import importlib.util
 import json
 
+import numpy as np
 import pytest
-from conftest import REPO
+from conftest import LEVIN, REPO, TINY
 
 
 def levin_module():
@@ -12,6 +13,17 @@ def levin_module():
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
+
+
+def flattened(tree, prefix=""):
+  """{"a": {"b": 1}} -> {"a.b": 1}: TINY as ConfigDict.update_from_flattened_dict takes it."""
+  flat = {}
+  for key, value in tree.items():
+    if isinstance(value, dict):
+      flat.update(flattened(value, f"{prefix}{key}."))
+    else:
+      flat[f"{prefix}{key}"] = value
+  return flat
 
 
 def write_result(out_dir, seed, name, variant="plain"):
@@ -40,3 +52,22 @@ def test_one_folder_holds_one_variant(tmp_path):
   levin.check_variant(tmp_path, "plain")
   with pytest.raises(SystemExit, match="holds variant 'plain' results.*own --out_dir"):
     levin.check_variant(tmp_path, "noisy")
+
+
+@pytest.mark.skipif(not LEVIN.is_dir(), reason=f"needs the Levin images in {LEVIN} (../shared)")
+def test_each_candidate_records_the_output_it_would_have_given(tmp_path):
+  """Robust mode's table lists, beside each candidate, the output it would give if chosen: for the
+  chosen one that is the reported result, its kernel padded and centred as the output stage does."""
+  levin = levin_module()
+  config = levin.profile_config("mini", "robust")
+  config.update_from_flattened_dict(flattened(TINY))
+  levin.run_batch(["im3_kernel3"], 0, config, 48, LEVIN, tmp_path, 5)
+  row = json.loads((tmp_path / "im3_kernel3.json").read_text())
+  saved = np.load(tmp_path / "im3_kernel3.npz")
+  chosen = row["candidates"][row["chosen"]]
+  assert chosen["psnr_output"] == pytest.approx(row["SelfDeblur"]["psnr"], abs=1e-4)
+  assert chosen["ssim_output"] == pytest.approx(row["SelfDeblur"]["ssim"], abs=1e-5)
+  assert len(row["candidates"]) == 4
+  for i, c in enumerate(row["candidates"]):
+    assert saved[f"k_candidate{i}"].shape == (c["kernel_size"],) * 2
+  assert "/" + f"{chosen['psnr_output']:.2f}" in "\n".join(levin.candidates_table([row]))

@@ -69,3 +69,11 @@ def pad_kernel(kernel: np.ndarray, size: int) -> np.ndarray:
     raise ValueError(f"cannot pad a {k.shape[0]}×{k.shape[1]} kernel to {size}×{size}")
   m = (size - k.shape[0]) // 2
   return np.pad(k, m)
+
+
+def output_kernel(kernel: np.ndarray, size: int) -> np.ndarray:
+  """A candidate's kernel as the centring output stage uses it: zero-padded to the requested `size`
+  where it is smaller (centring it on its own tight support would drop the mass that crosses the
+  edge and change the blur), then centred. The result is max(size, K)×max(size, K)."""
+  k = np.asarray(kernel)
+  return centre_kernel(pad_kernel(k, max(size, k.shape[0]))).kernel
