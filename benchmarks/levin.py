@@ -27,11 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from selfdeblur_jax import fit_batch  # noqa: E402
+from selfdeblur_jax.api import output_stage  # noqa: E402
 from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
 from selfdeblur_jax.data import LEVIN_KERNEL_SIZES, center_crop, levin_true_kernel, read_image  # noqa: E402
 from selfdeblur_jax.evaluation import deconv_sparse, error_ratio, evaluate  # noqa: E402
 from selfdeblur_jax.io import write_bytes, write_json, write_npz  # noqa: E402
-from selfdeblur_jax.physics.kernel_centre import centre_kernel, output_kernel  # noqa: E402
+from selfdeblur_jax.physics.kernel_centre import centre_kernel  # noqa: E402
 
 MINI_SUBSET = ("im1_kernel1", "im2_kernel2", "im3_kernel3", "im4_kernel4", "im1_kernel5", "im2_kernel6",
                "im3_kernel7", "im4_kernel8")
@@ -149,8 +150,8 @@ def run_batch(names, seed, config, crop, data_dir, out, max_shift, variant="plai
         network = evaluate(np.clip(c.x, 0, 1), gt, max_shift)
         deconv = evaluate(np.clip(np.asarray(deconv_sparse(y, c.kernel, NONBLIND_WEIGHT)), 0, 1), gt,
                           max_shift)
-        output = evaluate(np.clip(candidate_output(y, c, result.requested_kernel_size, config), 0, 1), gt,
-                          max_shift)
+        would_be, _, _ = output_stage(y, c.x, None, c.kernel, result.requested_kernel_size, result.config)
+        output = evaluate(np.clip(would_be, 0, 1), gt, max_shift)
         row["candidates"].append({"restart": c.restart, "kernel_size": c.kernel_size, "steps": c.steps,
                                   "status": c.status, "score": c.score, "psnr": network.psnr,
                                   "ssim": network.ssim, "psnr_nonblind": deconv.psnr,
@@ -163,16 +164,6 @@ def run_batch(names, seed, config, crop, data_dir, out, max_shift, variant="plai
     print(f"  {name} seed {seed}: SelfDeblur {row['SelfDeblur']['psnr']:.2f} dB / "
           f"{row['SelfDeblur']['ssim']:.4f}, blurry {row['blurry']['psnr']:.2f}, "
           f"{seconds:.0f} s", flush=True)
-
-
-def candidate_output(y: np.ndarray, candidate, requested_size: int, config) -> np.ndarray:
-  """The image fit_batch would have returned had `candidate` been chosen: its output stage
-  (config.candidates.centre_kernel and .output) applied to its kernel, or its G_x image."""
-  c = config.candidates
-  if c.output != "nonblind":
-    return np.asarray(candidate.x)
-  kernel = output_kernel(candidate.kernel, requested_size) if c.centre_kernel else candidate.kernel
-  return np.asarray(deconv_sparse(y, kernel, float(c.nonblind_weight)))
 
 
 def rescore(out_dir: Path, seeds, names, config, crop, data_dir, max_shift, variant="plain") -> None:

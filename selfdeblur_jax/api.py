@@ -201,12 +201,8 @@ def collect_results(outcomes: Sequence[Outcome], images: Sequence[np.ndarray], s
       winner = max(indices, key=lambda i: outcomes[i].steps)
     best = outcomes[winner]
     x, x_latent, kernel = best.x, best.x_latent, best.kernel
-    if config.candidates.centre_kernel and status == "ok":
-      kernel = output_kernel(kernel, size)
-    if config.candidates.output == "nonblind" and status == "ok":
-      x_latent = np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(kernel),
-                                                 float(config.candidates.nonblind_weight)))
-      x = np.asarray(crop_to_image(x_latent, y.shape))
+    if status == "ok":
+      x, x_latent, kernel = output_stage(y, x, x_latent, kernel, size, config)
     candidates = [Candidate(seed=o.spec.seed, restart=o.spec.restart, kernel_size=o.spec.kernel_size,
                             steps=o.steps, status=o.status, score=o.score,
                             final_loss=float(o.loss_history[o.steps - 1]) if o.steps else float("nan"),
@@ -217,6 +213,20 @@ def collect_results(outcomes: Sequence[Outcome], images: Sequence[np.ndarray], s
                              requested_kernel_size=size, chosen=indices.index(winner),
                              candidates=candidates, status=status))
   return results
+
+
+def output_stage(y: np.ndarray, x: np.ndarray, x_latent: np.ndarray | None, kernel: np.ndarray, size: int,
+                 config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+  """(x, x_latent, kernel) returned for a finished candidate with G_x's image x (latent x_latent) and
+  `kernel`, asked at `size`: the kernel centred at that size where `candidates.centre_kernel`, and y
+  deconvolved with it where `candidates.output == "nonblind"`; G_x's images otherwise."""
+  if config.candidates.centre_kernel:
+    kernel = output_kernel(kernel, size)
+  if config.candidates.output == "nonblind":
+    x_latent = np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(kernel),
+                                               float(config.candidates.nonblind_weight)))
+    x = np.asarray(crop_to_image(x_latent, y.shape))
+  return x, x_latent, kernel
 
 
 def _per_problem(value: Any, count: int, name: str) -> list:
