@@ -182,6 +182,24 @@ def test_l1l2_ranks_a_truncated_kernel_after_the_true_one(photo, seed):
     assert energy[1] < energy[0]
 
 
+def test_l1l2_fit_ranks_candidates_that_fit_y_badly_after_the_others(photo):
+  """`nonblind_l1l2_fit`: ℓ1/ℓ2 order among the candidates whose data term is at most FIT_GATE times
+  the lowest, then the others in ℓ1/ℓ2 order; equal to `nonblind_l1l2` when all fit."""
+  from selfdeblur_jax.candidates.selection import FIT_GATE
+  k = motion_kernel(11, seed=2)
+  y = np.clip(blur_np(photo[100:238, 150:288], k), 0, 1)
+  candidates = [k, k[::-1, ::-1], np.full((11, 11), 1 / 121)]
+  l1l2 = score_candidates("nonblind_l1l2", y, [y] * 3, candidates, [0.0] * 3)
+  fit = [1e-3, 1.5e-3, 1.9e-3]
+  np.testing.assert_allclose(score_candidates("nonblind_l1l2_fit", y, [y] * 3, candidates, fit), l1l2)
+  unfit = [FIT_GATE * 1e-3 * 1.01, 1e-3, 1.5e-3]  # the true kernel fits more than twice worse
+  gated = score_candidates("nonblind_l1l2_fit", y, [y] * 3, candidates, unfit)
+  assert int(np.argmax(gated)) == 0 and np.all(gated[1:] < 1.0)
+  np.testing.assert_allclose(gated, l1l2 + np.array([1.0, 0.0, 0.0]))
+  failed = score_candidates("nonblind_l1l2_fit", y, [y] * 3, candidates, [np.nan, 1e-3, 1e-3])
+  assert int(np.argmax(failed)) == 0
+
+
 def test_energy_l1l2_breaks_near_ties_of_the_energy_by_l1l2_and_keeps_energy_order_otherwise(photo):
   """Candidates within ENERGY_TIE of the lowest energy are ranked by ℓ1/ℓ2, first; the rest by energy."""
   from selfdeblur_jax.candidates.selection import ENERGY_TIE

@@ -6,14 +6,14 @@ import ml_collections
 
 
 def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-  """The robust mode: a ladder of kernel sizes, the requested K (2 restarts), ⌈2K/3⌉ and ⌈4K/9⌉ (odd;
-  1 restart each), early stopping, the no-reference selector `nonblind_l1l2`, and the winner's kernel,
-  centred at the requested size, applied by non-blind deconvolution.
+  """The robust mode: a ladder of kernel sizes, the requested K and ⌈2K/3⌉ (2 restarts each) and ⌈4K/9⌉
+  (odd; 1 restart), early stopping at 20, 40 and 60 % of the run (5 → 3 → 2 → 1 candidates: the compute
+  of 2.4 runs), the no-reference selector `nonblind_l1l2_fit` (ℓ1/ℓ2 among the candidates that fit y
+  within twice the best data term), and the winner's kernel, centred at the
+  requested size, applied by non-blind deconvolution.
 
   Chosen by measurement on mini-Levin's first subset (benchmarks/RESULTS.md, "Candidates",
-  "Kernel-size candidates" and "A ladder of kernel sizes"): the selector's scores at 40 % of the run already
-  rank the candidates as their final PSNR does (at 20 % they lose the one good draw of im2_kernel6), so
-  early stopping there and at 60 % costs about 2.4 runs for 4 candidates; y deconvolved with the chosen
+  "Kernel-size candidates", "A ladder of kernel sizes" and "v6"): y deconvolved with the chosen
   kernel scored higher than G_x's own image in every pooled run; centring that kernel on its centroid
   changed the result by −0.05 to +10.03 dB (mean +1.61) on the pool's 36 final kernels.
   The smaller sizes guard against a kernel size guessed too large, SelfDeblur's commonest way to fail:
@@ -21,18 +21,23 @@ def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   (K 29 asked, 19 true) every draw at ⌈2K/3⌉ = 21 failed too, while its 13-pixel draws succeeded; a
   kernel too small for the blur is ranked after the right one by the selector, the ℓ1/ℓ2 ratio of the
   deconvolution's gradients (Krishnan et al. 2011), which does not prefer blur as the MAP energy
-  (`nonblind_energy_l1l2`) does. On the pool, the ladder with one restart per smaller size lost at
-  most 0.53 dB to the best of its candidates on nine true-size sets and none on three over-sized ones,
-  and none ended below its input.
+  (`nonblind_energy_l1l2`) does. A size guessed 1.5× too large leaves the true size at ⌈2K/3⌉, so that
+  size gets a second draw too; the third, earlier stop keeps the compute of v5's four candidates
+  (2, 1, 1 restarts, stops at 40 and 60 %). Run directly with sizes 1.5× too large, that ladder with
+  plain `nonblind_l1l2` (v6) still ended below the input on im2_kernel6: at 900 steps it kept a
+  29-pixel draw and stopped the 13-pixel one; in the pool, those draws' data terms at 900 steps are
+  2.3–2.5× the 13-pixel draw's, and the fit gate ranks such draws last.
+  On the pool's 9 true-size and 5 over-sized sets, replayed, v7 and v5 select the same mean on the
+  true-size sets (31.22 dB), v7 0.83 dB more on the over-sized (31.49 against 30.66).
   """
   with config.unlocked():
     config.candidates.restarts = 1
     config.candidates.size_factors = (1.0, 2 / 3, 4 / 9)
-    config.candidates.size_restarts = (2, 1, 1)
+    config.candidates.size_restarts = (2, 2, 1)
     config.candidates.size_margins = (0,)
     config.candidates.size_handicap = 0.0
-    config.candidates.halving_fractions = (0.4, 0.6)
-    config.candidates.selector = "nonblind_l1l2"
+    config.candidates.halving_fractions = (0.2, 0.4, 0.6)
+    config.candidates.selector = "nonblind_l1l2_fit"
     config.candidates.output = "nonblind"
     config.candidates.centre_kernel = True
   return config
