@@ -108,8 +108,10 @@ FIT_GATE = 2.0  # a data term more than twice the lowest: the candidate does not
 
 def _nonblind_l1l2_fit(y, xs, kernels, losses, weight, handicaps):
   losses = np.asarray(losses, np.float64)
-  unfit = losses > FIT_GATE * np.nanmin(losses) if np.isfinite(losses).any() else np.zeros(len(losses), bool)
-  return _nonblind_l1l2(y, xs, kernels, losses, weight, handicaps) + (unfit | ~np.isfinite(losses))
+  finite = np.isfinite(losses)
+  best = losses[finite].min() if finite.any() else np.inf
+  unfit = ~finite | (losses > FIT_GATE * best)  # a failed (non-finite) candidate never fits
+  return _nonblind_l1l2(y, xs, kernels, losses, weight, handicaps) + unfit
 
 
 def is_trivial_kernel(kernel: np.ndarray) -> bool:
