@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from levin import NONBLIND_WEIGHT, load_problem, profile_config  # noqa: E402
 
+from selfdeblur_jax.candidates.search import halving_keep  # noqa: E402
 from selfdeblur_jax.candidates.selection import SELECTORS, score_candidates  # noqa: E402
 from selfdeblur_jax.evaluation import deconv_sparse, evaluate  # noqa: E402
 from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
@@ -93,7 +94,7 @@ def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int]
   alive = list(range(len(cands)))
   total = len(cands)
   for stage, step in enumerate(halving):
-    keep = max(1, int(np.ceil(total / 2 ** (stage + 1))))
+    keep = halving_keep(total, stage)
     if len(alive) <= keep:
       continue
     j = cands[0]["steps"].index(step)

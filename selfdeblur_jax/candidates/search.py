@@ -30,6 +30,11 @@ from selfdeblur_jax.train import Problem, TrainState, compiled_outputs, init_bat
 GroupCallback = Callable[[int, int, TrainState], None]  # (group index, step, that group's states)
 
 
+def halving_keep(total: int, stage: int) -> int:
+  """Successive halving: of `total` candidates, how many still run after stage `stage` (0-based)."""
+  return max(1, math.ceil(total / 2 ** (stage + 1)))
+
+
 @dataclasses.dataclass(frozen=True)
 class CandidateSpec:
   """One candidate: which image, which kernel size (its support), which draw."""
@@ -160,8 +165,7 @@ class CandidateSearch:
 
   def keep_count(self, image: int, stage: int) -> int:
     """How many candidates of an image still run after halving stage `stage` (0-based)."""
-    total = sum(spec.image == image for spec in self.specs)
-    return max(1, math.ceil(total / 2 ** (stage + 1)))
+    return halving_keep(sum(spec.image == image for spec in self.specs), stage)
 
   def planned_work(self) -> int:
     """Candidate·steps a whole run takes, early stopping included (progress bars, cost up front)."""
