@@ -220,6 +220,13 @@ def _finite(config: ml_collections.ConfigDict, name: str, positive: bool) -> Non
     raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
 
 
+def final_data_term_at(config: ml_collections.ConfigDict, step: int) -> bool:
+  """Whether the loss of `step` steps' training (its last step, `step` − 1) is the run's final data term:
+  not the MSE that `mse_then_ssim` uses before `loss.switch_step`. Data terms are compared between
+  candidates (the fit gate) only then."""
+  return config.loss.data_term != "mse_then_ssim" or step - 1 >= int(config.loss.switch_step)
+
+
 def halving_steps(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   """The steps at which candidates are halved: candidates.halving_fractions of num_steps, rounded."""
   return tuple(int(round(float(f) * int(config.num_steps))) for f in config.candidates.halving_fractions)

@@ -11,7 +11,7 @@ from selfdeblur_jax.candidates import SELECTORS, CandidateSearch, CandidateSpec,
 from selfdeblur_jax.candidates import search as search_module
 from selfdeblur_jax.candidates.search import candidate_plan, plan_candidates
 from selfdeblur_jax.candidates.selection import border_mass, gradient_l1l2, kernel_distance
-from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.config import final_data_term_at, resolve_config
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import blur_np
 from selfdeblur_jax.train import compiled_runner, program_config
@@ -89,7 +89,7 @@ def test_an_image_gives_the_same_result_alone_and_among_other_sizes(small_image,
 
 def test_the_selector_cannot_see_ground_truth():
   params = list(inspect.signature(score_candidates).parameters)
-  assert params == ["selector", "y", "xs", "kernels", "losses", "nonblind_weight", "handicaps"]
+  assert params == ["selector", "y", "xs", "kernels", "losses", "nonblind_weight", "handicaps", "fit_gate"]
   for name, scorer in SELECTORS.items():
     assert list(inspect.signature(scorer).parameters) == ["y", "xs", "kernels", "losses", "weight",
                                                           "handicaps"], name
@@ -198,6 +198,31 @@ def test_l1l2_fit_ranks_candidates_that_fit_y_badly_after_the_others(photo):
   np.testing.assert_allclose(gated, l1l2 + np.array([1.0, 0.0, 0.0]))
   failed = score_candidates("nonblind_l1l2_fit", y, [y] * 3, candidates, [np.nan, 1e-3, 1e-3])
   assert int(np.argmax(failed)) == 0
+  # Without comparable data terms (a stop in the MSE phase) the gate is off: plain ℓ1/ℓ2.
+  ungated = score_candidates("nonblind_l1l2_fit", y, [y] * 3, candidates, unfit, fit_gate=False)
+  np.testing.assert_allclose(ungated, l1l2)
+
+
+def test_final_data_term_starts_after_the_switch_to_ssim():
+  config = resolve_config({**TINY, "loss": {"switch_step": 6}})
+  assert [final_data_term_at(config, s) for s in (1, 6, 7, 12)] == [False, False, True, True]
+  assert final_data_term_at(resolve_config({**TINY, "loss": {"data_term": "mse"}}), 1)
+
+
+def test_the_search_gates_by_fit_only_at_stops_past_the_switch(small_image, monkeypatch):
+  """TINY switches from MSE to 1 − SSIM at step 6: the stop at step 4 scores without the fit gate,
+  the stop at step 8 and the final choice with it."""
+  seen = []
+  real = search_module.score_candidates
+
+  def spy(*args, **kwargs):
+    seen.append(kwargs["fit_gate"])
+    return real(*args, **kwargs)
+
+  monkeypatch.setattr(search_module, "score_candidates", spy)
+  fit_selfdeblur(small_image, 5, config=tiny(restarts=4, halving_fractions=(1 / 3, 2 / 3),
+                                             selector="nonblind_l1l2_fit"), seed=0)
+  assert seen == [False, True]  # one candidate is left at the end: nothing to choose
 
 
 def test_energy_l1l2_breaks_near_ties_of_the_energy_by_l1l2_and_keeps_energy_order_otherwise(photo):

@@ -22,7 +22,7 @@ import ml_collections
 import numpy as np
 
 from selfdeblur_jax.candidates.selection import score_candidates
-from selfdeblur_jax.config import halving_steps
+from selfdeblur_jax.config import final_data_term_at, halving_steps
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.sharding import num_shards, padded_size, shard_batch
 from selfdeblur_jax.train import Problem, TrainState, compiled_outputs, init_batch, program_config, train
@@ -200,28 +200,31 @@ class CandidateSearch:
         group.states = train(group.states, group.problems, self.config, group.support,
                              group_callback, until=step)
       if stage is not None:
-        self.halve(stage)
+        self.halve(stage, step)
         if on_stage is not None:
           on_stage()
 
-  def halve(self, stage: int) -> None:
-    """Stop all but the best `keep_count` running candidates of each image (selector scores)."""
+  def halve(self, stage: int, step: int) -> None:
+    """Stop all but the best `keep_count` running candidates of each image (selector scores), after
+    `step` steps; the selector's fit gate applies only once the data term is the final one."""
+    fit_gate = final_data_term_at(self.config, step)
     current = self.current()
     for image in range(len(self.images)):
       running = [i for i, spec in enumerate(self.specs) if spec.image == image and current[i]["active"]]
       keep = self.keep_count(image, stage)
       if len(running) <= keep:
         continue
-      scores = self._score(image, running, current)
+      scores = self._score(image, running, current, fit_gate)
       stop = [running[j] for j in np.argsort(scores, kind="stable")[keep:]]
       self._deactivate(stop)
 
-  def _score(self, image: int, members: list[int], current: list[dict]) -> np.ndarray:
+  def _score(self, image: int, members: list[int], current: list[dict], fit_gate: bool) -> np.ndarray:
     c = self.config.candidates
     handicaps = [1.0 + float(c.size_handicap) * self.specs[i].off_size for i in members]
     scores = score_candidates(c.selector, self.images[image], [current[i]["x"] for i in members],
                               [current[i]["kernel"] for i in members],
-                              [current[i]["loss"] for i in members], c.nonblind_weight, handicaps)
+                              [current[i]["loss"] for i in members], c.nonblind_weight, handicaps,
+                              fit_gate=fit_gate)
     self.scores[members] = scores
     return scores
 
@@ -263,7 +266,7 @@ class CandidateSearch:
       finished = [i for i, spec in enumerate(self.specs) if spec.image == image
                   and current[i]["steps"] == total]
       if len(finished) > 1:
-        self._score(image, finished, current)
+        self._score(image, finished, current, final_data_term_at(self.config, total))
     result = []
     for i, spec in enumerate(self.specs):
       c = current[i]

@@ -28,7 +28,10 @@ Which score is the default is decided by measurement on a labelled pool of runs
   ℓ1/ℓ2 ratio can be fooled by a kernel too large that over-sharpens y (its deconvolution's gradients
   get sparser), but such a kernel, found by training on the wrong support, fits y far worse than a
   right one (on the pool's im2_kernel6 asked at 29 pixels, the 29-pixel draws' terms at 900 steps
-  are 2.3–2.5× the 13-pixel draw's). The robust mode's selector.
+  are 2.3–2.5× the 13-pixel draw's). Data terms are compared only when they are the run's final
+  one (`score_candidates(..., fit_gate=False)` at a stop in the MSE phase of `mse_then_ssim`: there it
+  stopped, at 300 of 1500 steps, the 41-pixel draw that won over-sized im4_kernel4 in v6; see
+  candidates/presets.py). The robust mode's selector.
 - `network_l1l2`: the ℓ1/ℓ2 ratio of the gradients of G_x's own image.
 - `agreement`: the kernel's median distance to the other candidates' kernels, each pair compared up
   to a shift by normalised cross-correlation: the medoid is a kernel several restarts found.
@@ -104,6 +107,7 @@ def _nonblind_l1l2(y, xs, kernels, losses, weight, handicaps):
 
 
 FIT_GATE = 2.0  # a data term more than twice the lowest: the candidate does not explain y
+UNGATED = {"nonblind_l1l2_fit": "nonblind_l1l2"}  # each gated selector without its fit gate
 
 
 def _nonblind_l1l2_fit(y, xs, kernels, losses, weight, handicaps):
@@ -176,7 +180,7 @@ SELECTORS: dict[str, Scorer] = {
 def score_candidates(selector: str, y: np.ndarray, xs: Sequence[np.ndarray],
                      kernels: Sequence[np.ndarray], losses: Sequence[float],
                      nonblind_weight: float = 0.003,
-                     handicaps: Sequence[float] | None = None) -> np.ndarray:
+                     handicaps: Sequence[float] | None = None, fit_gate: bool = True) -> np.ndarray:
   """Scores (lower is better) of the candidates of one image under `selector`.
 
   Args:
@@ -189,9 +193,14 @@ def score_candidates(selector: str, y: np.ndarray, xs: Sequence[np.ndarray],
     handicaps: a factor ≥ 1 per candidate that multiplies its score (for the `nonblind_energy*`
       scores: its energy, before near-ties are found); the search gives 1 + candidates.size_handicap
       to candidates whose kernel size is not the one asked for. None: all 1.
+    fit_gate: whether `losses` are comparable data terms, so that a gated selector (`*_fit`) applies
+      its fit gate; False (the search, at a stop still in the MSE phase of `mse_then_ssim`) scores
+      with the selector's ungated form (`UNGATED`).
   """
   if selector not in SELECTORS:
     raise ValueError(f"unknown selector {selector!r}; one of {sorted(SELECTORS)}")
+  if not fit_gate:
+    selector = UNGATED.get(selector, selector)
   y = np.asarray(y, np.float32)
   factors = np.ones(len(kernels)) if handicaps is None else np.asarray(handicaps, np.float64)
   if factors.shape != (len(kernels),) or not np.all(factors >= 1.0):
