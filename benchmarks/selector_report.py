@@ -31,6 +31,7 @@ from levin import NONBLIND_WEIGHT, load_problem, profile_config  # noqa: E402
 
 from selfdeblur_jax.candidates.search import halving_keep  # noqa: E402
 from selfdeblur_jax.candidates.selection import SELECTORS, score_candidates  # noqa: E402
+from selfdeblur_jax.config import final_data_term_at  # noqa: E402
 from selfdeblur_jax.evaluation import deconv_sparse, evaluate  # noqa: E402
 from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
 from selfdeblur_jax.physics.kernel_centre import centre_kernel, pad_kernel  # noqa: E402
@@ -86,11 +87,11 @@ def truth(runs: list[dict], pool: Path, variant: str, data_dir: Path, crop: int)
 
 
 def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int], weight: float,
-             size_handicap: float = 0.0, switch_step: int = 0):
+             size_handicap: float = 0.0, config=None):
   """The pick of `selector` among `cands`, with early stopping at the `halving` steps (from snapshots);
   a candidate of another size than the one asked (size factor ≠ 1) has its score's handicap
   1 + `size_handicap`, as in the robust mode. As in the search, the fit gate applies only at stops
-  whose data term is the final one (past the pool's `switch_step` from MSE to 1 − SSIM)."""
+  whose data term is the final one under the pool's `config` (`final_data_term_at`; None: at every stop)."""
   factor = [1.0 + size_handicap * (c["size_factor"] != 1.0) for c in cands]
   alive = list(range(len(cands)))
   total = len(cands)
@@ -102,7 +103,8 @@ def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int]
     scores = score_candidates(selector, y, [cands[i]["x"][j] for i in alive],
                               [cands[i]["k"][j] for i in alive],
                               [float(cands[i]["loss"][step - 1]) for i in alive], weight,
-                              [factor[i] for i in alive], fit_gate=step - 1 >= switch_step)
+                              [factor[i] for i in alive],
+                              fit_gate=config is None or final_data_term_at(config, step))
     alive = [alive[i] for i in np.argsort(scores, kind="stable")[:keep]]
   if len(alive) == 1:
     return alive[0]
@@ -135,7 +137,6 @@ def main() -> None:
   parser.add_argument("--out", type=Path, default=None, help="write the Markdown report here")
   args = parser.parse_args()
   crop = int(profile_config("mini").crop)
-  switch_step = int(profile_config("mini").loss.switch_step)  # the pool's runs are mini-profile runs
   runs = load_runs(args.pool, args.variant)
   scores = truth(runs, args.pool, args.variant, args.data_dir, crop)
   margins = {int(m) for m in args.margins.split(",")}
@@ -178,7 +179,7 @@ def main() -> None:
         pick = 0
       else:
         pick = simulate(cands, selector, y_cache[image], halving, NONBLIND_WEIGHT, args.size_handicap,
-                        switch_step)
+                        profile_config("mini"))  # the pool's runs are mini-profile runs
       rows.append((image, seed, psnr[pick], max(psnr), scores[image]["blurry"][0],
                    cands[pick]["path"].name))
     picks[selector] = rows
