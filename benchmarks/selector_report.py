@@ -136,7 +136,8 @@ def main() -> None:
   parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
   parser.add_argument("--out", type=Path, default=None, help="write the Markdown report here")
   args = parser.parse_args()
-  crop = int(profile_config("mini").crop)
+  mini = profile_config("mini")  # the pool's runs are mini-profile runs
+  crop = int(mini.crop)
   runs = load_runs(args.pool, args.variant)
   scores = truth(runs, args.pool, args.variant, args.data_dir, crop)
   margins = {int(m) for m in args.margins.split(",")}
@@ -178,8 +179,7 @@ def main() -> None:
       elif selector == "first":
         pick = 0
       else:
-        pick = simulate(cands, selector, y_cache[image], halving, NONBLIND_WEIGHT, args.size_handicap,
-                        profile_config("mini"))  # the pool's runs are mini-profile runs
+        pick = simulate(cands, selector, y_cache[image], halving, NONBLIND_WEIGHT, args.size_handicap, mini)
       rows.append((image, seed, psnr[pick], max(psnr), scores[image]["blurry"][0],
                    cands[pick]["path"].name))
     picks[selector] = rows

@@ -211,7 +211,7 @@ def test_final_data_term_starts_after_the_switch_to_ssim():
 
 def test_the_search_gates_by_fit_only_at_stops_past_the_switch(small_image, monkeypatch):
   """TINY switches from MSE to 1 − SSIM at step 6: the stop at step 4 scores without the fit gate,
-  the stop at step 8 and the final choice with it."""
+  the stop at step 8 with it (one candidate is left after it, so there is no final choice)."""
   seen = []
   real = search_module.score_candidates
 
