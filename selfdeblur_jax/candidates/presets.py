@@ -15,7 +15,7 @@ def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
 
   Why each part: the smaller sizes guard against a kernel size guessed too large, SelfDeblur's commonest
   way to fail; ℓ1/ℓ2 of the deconvolution's gradients (Krishnan et al. 2011) ranks a kernel too small
-  for the blur after the right one; the fit gate drops draws whose data term is far off the best (a
+  for the blur after the right one; the fit gate ranks last the draws whose data term is over twice the best (a
   corner-pushed kernel); gating only on the final data term keeps a draw that is slow under the MSE
   phase but best under 1 − SSIM. Chosen by measurement on mini-Levin's first subset only; the versions
   (v1–v8), their figures and the pool replays are in benchmarks/RESULTS.md ("Candidates" onwards).
