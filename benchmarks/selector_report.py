@@ -21,6 +21,7 @@ import json
 import sys
 from pathlib import Path
 
+import ml_collections
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,11 +88,11 @@ def truth(runs: list[dict], pool: Path, variant: str, data_dir: Path, crop: int)
 
 
 def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int], weight: float,
-             size_handicap: float = 0.0, config=None):
+             size_handicap: float, config: ml_collections.ConfigDict):
   """The pick of `selector` among `cands`, with early stopping at the `halving` steps (from snapshots);
   a candidate of another size than the one asked (size factor ≠ 1) has its score's handicap
   1 + `size_handicap`, as in the robust mode. As in the search, the fit gate applies only at stops
-  whose data term is the final one under the pool's `config` (`final_data_term_at`; None: at every stop)."""
+  whose data term is the final one under the pool's `config` (`final_data_term_at`)."""
   factor = [1.0 + size_handicap * (c["size_factor"] != 1.0) for c in cands]
   alive = list(range(len(cands)))
   total = len(cands)
@@ -104,7 +105,7 @@ def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int]
                               [cands[i]["k"][j] for i in alive],
                               [float(cands[i]["loss"][step - 1]) for i in alive], weight,
                               [factor[i] for i in alive],
-                              fit_gate=config is None or final_data_term_at(config, step))
+                              fit_gate=final_data_term_at(config, step))
     alive = [alive[i] for i in np.argsort(scores, kind="stable")[:keep]]
   if len(alive) == 1:
     return alive[0]
