@@ -8,6 +8,7 @@ import pytest
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.models import DipKernelNet, KernelNet, NonLocalBlock, SkipNet
 from selfdeblur_jax.models.conv import conv2d
+from selfdeblur_jax.models.skip_net import _upsample_2x
 from selfdeblur_jax.train import create_models, make_generators, z_k_shape
 
 
@@ -122,3 +123,13 @@ def test_double_dip_kernel_generator_is_selectable_and_gives_a_kernel():
     DipKernelNet(kernel_size=3, num_scales=2).init(jax.random.PRNGKey(0), jnp.zeros((1, 3, 3, 4)))
   with pytest.raises(ValueError, match="model_k.kind"):
     resolve_config({"model_k": {"kind": "unet"}})
+
+
+@pytest.mark.parametrize("shape", [(1, 5, 7, 3), (2, 4, 4, 2), (1, 1, 3, 1)])
+def test_bilinear_upsample_stencil_equals_half_pixel_resize(shape):
+  """G_x's ×2 bilinear upsampling (a two-tap stencil) equals jax.image.resize's half-pixel bilinear,
+  which is PyTorch's Upsample(scale_factor=2, mode='bilinear', align_corners=False)."""
+  x = jnp.asarray(np.random.default_rng(0).normal(size=shape), jnp.float32)
+  n, h, w, c = shape
+  want = jax.image.resize(x, (n, 2 * h, 2 * w, c), method="bilinear")
+  np.testing.assert_allclose(_upsample_2x(x, "bilinear"), want, atol=1e-6)
