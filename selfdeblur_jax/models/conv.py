@@ -33,14 +33,28 @@ def _dilate(x: Array, stride: int) -> Array:
   return out.at[:, ::stride, ::stride, :].set(x)
 
 
+def _valid(x: Array, w: Array, stride: int) -> Array:
+  """The 'VALID' convolution, computed as one padded by a row and a column at the far end and cropped.
+
+  Why: XLA:CPU's convolution library runs a convolution that has padding about 1.6× faster than the
+  same one without (a 3×3, 80 → 64 channels on 144²: 4.3 ms against 7.2 ms; benchmarks/RESULTS.md,
+  "Speed on this CPU"). The extra row and column cost 1–2 % more arithmetic; the crop keeps exactly the
+  'VALID' outputs, which do not read the padding.
+  """
+  size = w.shape[0]
+  out_h = (x.shape[1] - size) // stride + 1
+  out_w = (x.shape[2] - size) // stride + 1
+  return _canonical(x, w, stride, ((0, 1), (0, 1)))[:, :out_h, :out_w, :]
+
+
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv2d(x: Array, w: Array, stride: int = 1) -> Array:
   """'VALID' correlation of x (N, H, W, I) with w (K, K, I, O) at the given stride."""
-  return _canonical(x, w, stride)
+  return _valid(x, w, stride)
 
 
 def _conv2d_fwd(x: Array, w: Array, stride: int):
-  return _canonical(x, w, stride), (x, w)
+  return _valid(x, w, stride), (x, w)
 
 
 def _conv2d_bwd(stride: int, residuals, dy: Array):
