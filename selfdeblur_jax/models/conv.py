@@ -47,9 +47,19 @@ def _valid(x: Array, w: Array, stride: int) -> Array:
   return _canonical(x, w, stride, ((0, 1), (0, 1)))[:, :out_h, :out_w, :]
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv2d(x: Array, w: Array, stride: int = 1) -> Array:
-  """'VALID' correlation of x (N, H, W, I) with w (K, K, I, O) at the given stride."""
+  """'VALID' correlation of x (N, H, W, I) with w (K, K, I, O) at the given stride.
+
+  A 1×1 convolution at stride 1 is a matrix product over the channels and runs as one (plain
+  autodiff: matrix products stay fast inside loops); larger ones go through `_conv2d`.
+  """
+  if w.shape[0] == 1 and w.shape[1] == 1 and stride == 1:
+    return jnp.einsum("nhwi,io->nhwo", x, w[0, 0])
+  return _conv2d(x, w, stride)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _conv2d(x: Array, w: Array, stride: int = 1) -> Array:
   return _valid(x, w, stride)
 
 
@@ -80,4 +90,4 @@ def _conv2d_bwd(stride: int, residuals, dy: Array):
   return dx, dw
 
 
-conv2d.defvjp(_conv2d_fwd, _conv2d_bwd)
+_conv2d.defvjp(_conv2d_fwd, _conv2d_bwd)
