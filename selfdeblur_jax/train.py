@@ -180,13 +180,14 @@ def make_generators(config: ml_collections.ConfigDict, support_size: int):
   compute = jnp.bfloat16 if config.precision == "bfloat16" else None
 
   def generate_x(params_x, batch_stats, z):
+    dtype = z.dtype  # x comes back in z's dtype (float32; float64 under jax_enable_x64 checks)
     if compute is not None:  # bfloat16 compute; parameters, optimiser and loss stay float32
       params_x = jax.tree.map(lambda p: p.astype(compute), params_x)
       z = z.astype(compute)
     out, updates = gx.apply({"params": params_x, "batch_stats": batch_stats}, z,
                             mutable=["batch_stats"])
     stats = jax.tree.map(lambda new, old: new.astype(old.dtype), updates["batch_stats"], batch_stats)
-    return out[0, :, :, 0].astype(jnp.float32), stats
+    return out[0, :, :, 0].astype(dtype), stats
 
   if config.model_x.remat:  # keep no activations for the backward pass: recompute G_x's forward
     generate_x = jax.checkpoint(generate_x)
