@@ -1,5 +1,6 @@
 """Generators: SPEC parameter counts, kernel constraints, image range, the loop-safe convolution."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.models import DipKernelNet, KernelNet, NonLocalBlock, SkipNet
 from selfdeblur_jax.models.conv import conv2d
+from selfdeblur_jax.models.layers import batch_norm
 from selfdeblur_jax.models.skip_net import _upsample_2x
 from selfdeblur_jax.train import create_models, make_generators, z_k_shape
 
@@ -133,3 +135,30 @@ def test_bilinear_upsample_stencil_equals_half_pixel_resize(shape):
   n, h, w, c = shape
   want = jax.image.resize(x, (n, 2 * h, 2 * w, c), method="bilinear")
   np.testing.assert_allclose(_upsample_2x(x, "bilinear"), want, atol=1e-6)
+
+
+@pytest.mark.parametrize("x64", [False, True])
+def test_batch_norm_matches_flax_in_values_gradients_and_running_statistics(x64):
+  """Our BatchNorm (closed-form gradient) against flax's nn.BatchNorm in training mode, two-pass
+  variance: same outputs, parameter and input gradients, and running-statistics updates."""
+  with jax.enable_x64(x64):
+    dtype = jnp.float64 if x64 else jnp.float32
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(2.0, 3.0, (2, 9, 7, 5)), dtype)
+    target = jnp.asarray(rng.normal(size=x.shape), dtype)
+    flax_bn = nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5, use_fast_variance=False)
+    variables = flax_bn.init(jax.random.PRNGKey(0), x)
+    assert jax.tree.structure(variables) == jax.tree.structure(batch_norm().init(jax.random.PRNGKey(0), x))
+    variables = {"params": {"scale": jnp.linspace(0.5, 2.0, 5, dtype=dtype),
+                            "bias": jnp.linspace(-1.0, 1.0, 5, dtype=dtype)},
+                 "batch_stats": variables["batch_stats"]}
+
+    def loss(module, variables, x):
+      y, updates = module.apply(variables, x, mutable=["batch_stats"])
+      return jnp.sum(jnp.sin(y) * target), updates
+
+    want = jax.value_and_grad(loss, argnums=(1, 2), has_aux=True)(flax_bn, variables, x)
+    got = jax.value_and_grad(loss, argnums=(1, 2), has_aux=True)(batch_norm(), variables, x)
+    tolerance = 1e-12 if x64 else 2e-5
+    for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+      np.testing.assert_allclose(g, w, rtol=tolerance, atol=tolerance)

@@ -13,6 +13,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from selfdeblur_jax.models.batch_norm import BatchNorm
 from selfdeblur_jax.models.conv import conv2d
 
 Array = jax.Array
@@ -37,6 +38,11 @@ def torch_dense(features: int, in_features: int, name: str | None = None) -> nn.
                   name=name)
 
 
+def pad_image(x: Array, pad: int, mode: str) -> Array:
+  """NHWC `x` padded by `pad` pixels on each side, by reflection or with zeros."""
+  return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode=_PAD_MODES[mode])
+
+
 class PaddedConv(nn.Module):
   """A square conv with explicit 'reflection' or 'zero' padding of (size-1)//2, as DIP's `conv()`.
 
@@ -56,7 +62,7 @@ class PaddedConv(nn.Module):
     if pad:
       if self.padding not in _PAD_MODES:
         raise ValueError(f"unknown padding {self.padding!r}; choose one of {sorted(_PAD_MODES)}")
-      x = jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode=_PAD_MODES[self.padding])
+      x = pad_image(x, pad, self.padding)
     fan_in = x.shape[-1] * self.kernel_size**2
     kernel = self.param("kernel", torch_kernel_init,
                         (self.kernel_size, self.kernel_size, x.shape[-1], self.features))
@@ -66,16 +72,13 @@ class PaddedConv(nn.Module):
     return y
 
 
-def batch_norm(name: str | None = None, zero_init: bool = False) -> nn.BatchNorm:
+def batch_norm(name: str | None = None, zero_init: bool = False) -> BatchNorm:
   """BatchNorm that always normalises with the current batch's statistics (PyTorch training mode).
 
   Under `jax.vmap` over problems, each problem's batch is its own single image, so problems never
-  share statistics.
+  share statistics. Flax's `nn.BatchNorm` numbers with a closed-form gradient (`batch_norm.py`).
   """
-  init = nn.initializers.zeros if zero_init else None
-  kwargs = dict(scale_init=init, bias_init=init) if zero_init else {}
-  return nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5,
-                      use_fast_variance=False, name=name, **kwargs)
+  return BatchNorm(momentum=0.9, epsilon=1e-5, zero_init=zero_init, name=name)
 
 
 def activation(name: str) -> Callable[[Array], Array]:
