@@ -8,6 +8,7 @@ import pytest
 
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.models import DipKernelNet, KernelNet, NonLocalBlock, SkipNet
+from selfdeblur_jax.models import conv as conv_module
 from selfdeblur_jax.models.conv import conv2d
 from selfdeblur_jax.models.layers import batch_norm
 from selfdeblur_jax.models.skip_net import _upsample_2x
@@ -90,11 +91,15 @@ def test_batchnorm_uses_each_problems_own_statistics():
   np.testing.assert_allclose(together[0], jax.jit(apply)(za), atol=1e-6)
 
 
-@pytest.mark.parametrize("height,width,size,stride", [(11, 12, 3, 1), (12, 12, 3, 2), (11, 13, 3, 2),
-                                                      (9, 9, 1, 1), (10, 9, 1, 2)])
-def test_conv2d_and_its_gradient_match_lax(height, width, size, stride):
+@pytest.mark.parametrize("batch,height,width,size,stride", [
+    (1, 11, 12, 3, 1), (1, 12, 12, 3, 2), (1, 11, 13, 3, 2), (1, 9, 9, 1, 1), (1, 10, 9, 1, 2),
+    (2, 10, 11, 3, 1), (2, 13, 12, 5, 2)])
+@pytest.mark.parametrize("block_bytes", [None, 64])  # 64: the weight gradient in blocks of 1–2 rows
+def test_conv2d_and_its_gradient_match_lax(batch, height, width, size, stride, block_bytes, monkeypatch):
+  if block_bytes is not None:
+    monkeypatch.setattr(conv_module, "_DW_BLOCK_BYTES", block_bytes)
   rng = np.random.default_rng(0)
-  x = jnp.asarray(rng.normal(size=(1, height, width, 4)), jnp.float32)
+  x = jnp.asarray(rng.normal(size=(batch, height, width, 4)), jnp.float32)
   w = jnp.asarray(rng.normal(size=(size, size, 4, 5)), jnp.float32)
   reference = lambda x, w: jax.lax.conv_general_dilated(
       x, w, (stride, stride), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
