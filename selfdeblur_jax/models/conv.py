@@ -36,9 +36,9 @@ def _dilate(x: Array, stride: int) -> Array:
 def _valid(x: Array, w: Array, stride: int) -> Array:
   """The 'VALID' convolution, computed as one padded by a row and a column at the far end and cropped.
 
-  Why: XLA:CPU's convolution library runs a convolution that has padding about 1.6× faster than the
-  same one without (a 3×3, 80 → 64 channels on 144²: 4.3 ms against 7.2 ms; benchmarks/RESULTS.md,
-  "Speed on this CPU"). The extra row and column cost 1–2 % more arithmetic; the crop keeps exactly the
+  Why: XLA:CPU's convolution library runs a convolution that has padding faster than the same one
+  without (a 3×3, 80 → 64 channels on 144²: 5.1 ms against 7.1 ms; benchmarks/cpu_kernels.py,
+  RESULTS.md "Speed on this CPU"). The extra row and column cost 1–2 % more arithmetic; the crop keeps exactly the
   'VALID' outputs, which do not read the padding.
   """
   size = w.shape[0]
@@ -79,7 +79,7 @@ def _weight_gradient(x: Array, dy: Array, size: int, stride: int) -> Array:
   loop this runs at full speed (autodiff's own weight-gradient convolution does not), and it reads x
   once instead of copying it once per tap as a matrix product per tap does. dy is cut into blocks
   of rows of about `_DW_BLOCK_BYTES` whose results are summed: a whole 269² × 128 dy as one kernel
-  falls out of cache and runs 3× slower (benchmarks/RESULTS.md, "Speed on this CPU").
+  falls out of cache and runs 3.4× slower than the per-tap products (benchmarks/cpu_kernels.py).
   """
   batch, out_h, out_w, features = dy.shape
   rows = max(1, _DW_BLOCK_BYTES // (batch * out_w * features * dy.dtype.itemsize))

@@ -28,9 +28,10 @@ def _bilinear_2x_axis(x: Array, axis: int) -> Array:
 
 def _upsample_2x(x: Array, mode: str) -> Array:
   if mode == "bilinear":
-    # The fixed two-tap stencil equals jax.image.resize's half-pixel bilinear for ×2 (tested) and,
-    # being elementwise, fuses with its neighbours; resize runs as two interpolation matmuls with
-    # transposes, about 20× slower with its gradient on the CPU (benchmarks/RESULTS.md).
+    # The fixed two-tap stencil equals jax.image.resize's half-pixel bilinear for ×2 (tested). Being
+    # elementwise it fuses with the concatenation and BatchNorm that follow; resize runs as two
+    # interpolation matmuls with transposes. Alone it is no faster, but in the training step it
+    # took 3.7 % off a mini step (benchmarks/step_history.py; RESULTS.md, "Speed on this CPU").
     return _bilinear_2x_axis(_bilinear_2x_axis(x, 1), 2)
   batch, height, width, channels = x.shape
   return jax.image.resize(x, (batch, 2 * height, 2 * width, channels), method=mode)
