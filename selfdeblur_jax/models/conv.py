@@ -38,8 +38,8 @@ def _valid(x: Array, w: Array, stride: int) -> Array:
 
   Why: XLA:CPU's convolution library runs a convolution that has padding faster than the same one
   without (a 3×3, 80 → 64 channels on 144²: 5.1 ms against 7.1 ms; benchmarks/cpu_kernels.py,
-  RESULTS.md "Speed on this CPU"). The extra row and column cost 1–2 % more arithmetic; the crop keeps exactly the
-  'VALID' outputs, which do not read the padding.
+  RESULTS.md "Speed on this CPU"). The extra row and column cost 1–2 % more arithmetic; the crop
+  keeps exactly the 'VALID' outputs, which do not read the padding.
   """
   size = w.shape[0]
   out_h = (x.shape[1] - size) // stride + 1
@@ -91,7 +91,7 @@ def _weight_gradient(x: Array, dy: Array, size: int, stride: int) -> Array:
     x_rows = x[:, stride * start:stride * (stop - 1) + size]
     part = lax.conv_general_dilated(
         jnp.transpose(x_rows, (3, 1, 2, 0)), jnp.transpose(dy[:, start:stop], (1, 2, 0, 3)), (1, 1),
-        "VALID", rhs_dilation=(stride, stride), dimension_numbers=_DIMS)  # (I, 1 + ..., ≥K, O)
+        "VALID", rhs_dilation=(stride, stride), dimension_numbers=_DIMS)  # (I, K, ≥K, O)
     part = part[:, :size, :size, :]
     dw = part if dw is None else dw + part
   return jnp.transpose(dw, (1, 2, 0, 3))
