@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from selfdeblur_jax.io import write_json  # noqa: E402
-from selfdeblur_jax.losses import gaussian_window, ssim  # noqa: E402
+from selfdeblur_jax.losses import gaussian_window, ssim, ssim_from_moments  # noqa: E402
 from selfdeblur_jax.models import conv as conv_module  # noqa: E402
 from selfdeblur_jax.models.skip_net import _upsample_2x  # noqa: E402
 from selfdeblur_jax.physics import blur  # noqa: E402
@@ -56,10 +56,7 @@ def ssim_2d_window(a, b):
   """The former SSIM: one 11×11 convolution of the five maps."""
   window = jnp.asarray(gaussian_window(), a.dtype)[None, None]
   stack = jnp.stack([a, b, a * a, b * b, a * b])[:, None]
-  mu_a, mu_b, e_aa, e_bb, e_ab = lax.conv_general_dilated(stack, window, (1, 1), [(5, 5), (5, 5)])[:, 0]
-  var_a, var_b, cov = e_aa - mu_a**2, e_bb - mu_b**2, e_ab - mu_a * mu_b
-  c1, c2 = 0.01**2, 0.03**2
-  return (((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))).mean()
+  return ssim_from_moments(lax.conv_general_dilated(stack, window, (1, 1), [(5, 5), (5, 5)])[:, 0])
 
 
 def blur_single_channel(x, k):
@@ -81,14 +78,7 @@ def weight_gradient_taps(x, dy):
 
 
 def weight_gradient_blocks(block_bytes: int):
-  def fn(x, dy):
-    old = conv_module._DW_BLOCK_BYTES
-    conv_module._DW_BLOCK_BYTES = block_bytes  # read at trace time
-    try:
-      return conv_module._weight_gradient(x, dy, 3, 1)
-    finally:
-      conv_module._DW_BLOCK_BYTES = old
-  return fn
+  return lambda x, dy: conv_module._weight_gradient(x, dy, 3, 1, block_bytes)
 
 
 def main() -> None:

@@ -48,7 +48,12 @@ def ssim(a: Array, b: Array, window_size: int = 11, sigma: float = 1.5) -> Array
   stack = jnp.stack([a, b, a * a, b * b, a * b])[:, None]  # (5, 1, H, W): five maps, one window
   filtered = lax.conv_general_dilated(stack, g[None, None, :, None], (1, 1), [(pad, pad), (0, 0)])
   filtered = lax.conv_general_dilated(filtered, g[None, None, None, :], (1, 1), [(0, 0), (pad, pad)])
-  mu_a, mu_b, e_aa, e_bb, e_ab = filtered[:, 0]
+  return ssim_from_moments(filtered[:, 0])
+
+
+def ssim_from_moments(filtered: Array) -> Array:
+  """Mean SSIM from the window-filtered a, b, a², b², ab (stacked first), C1 = 0.01², C2 = 0.03²."""
+  mu_a, mu_b, e_aa, e_bb, e_ab = filtered
   var_a, var_b, cov = e_aa - mu_a**2, e_bb - mu_b**2, e_ab - mu_a * mu_b
   c1, c2 = 0.01**2, 0.03**2
   ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))

@@ -71,18 +71,20 @@ def _conv2d_fwd(x: Array, w: Array, stride: int):
 _DW_BLOCK_BYTES = 1 << 20
 
 
-def _weight_gradient(x: Array, dy: Array, size: int, stride: int) -> Array:
+def _weight_gradient(x: Array, dy: Array, size: int, stride: int, block_bytes: int | None = None) -> Array:
   """dw[a, b, i, o] = Σ_{n,h,w} x[n, s·h+a, s·w+b, i] dy[n, h, w, o], as forward convolutions.
 
   Each is a canonical-layout convolution with the roles swapped: x's channels are the batch, dy
   (dilated by the stride) is the kernel, and n is contracted with the kernel's window. Inside a
   loop this runs at full speed (autodiff's own weight-gradient convolution does not), and it reads x
   once instead of copying it once per tap as a matrix product per tap does. dy is cut into blocks
-  of rows of about `_DW_BLOCK_BYTES` whose results are summed: a whole 269² × 128 dy as one kernel
-  falls out of cache and runs 3.4× slower than the per-tap products (benchmarks/cpu_kernels.py).
+  of rows of about `block_bytes` (default `_DW_BLOCK_BYTES`) whose results are summed: a whole
+  269² × 128 dy as one kernel falls out of cache and runs 3.4× slower than the per-tap products
+  (benchmarks/cpu_kernels.py).
   """
   batch, out_h, out_w, features = dy.shape
-  rows = max(1, _DW_BLOCK_BYTES // (batch * out_w * features * dy.dtype.itemsize))
+  block_bytes = _DW_BLOCK_BYTES if block_bytes is None else block_bytes
+  rows = max(1, block_bytes // (batch * out_w * features * dy.dtype.itemsize))
   blocks = -(-out_h // rows)
   rows = -(-out_h // blocks)  # balanced blocks
   dw = None
