@@ -195,7 +195,7 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
         summary["errors"].append(message)
         status = 1
         continue
-      for item, result in zip(batch, record.pop("results")):
+      for item, result, written in zip(batch, record.pop("results"), record.pop("written")):
         if result.status != "ok":
           steps = result.candidates[result.chosen].steps
           message = (f"{item.source}: the loss became non-finite at step {steps} in every candidate; "
@@ -229,6 +229,7 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
           border = max(item.y.shape) // 10
           entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
           entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)
+        entry.update(written)  # what the writer decided (photo mode: status "deblurred" or "not improved")
         summary["images"][item.name] = entry
       summary["batches"].append(record)
       write_json(summary_path(workdir), summary)

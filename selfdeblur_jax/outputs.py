@@ -33,9 +33,12 @@ def outputs_complete(workdir: Path, item: Item | Source) -> bool:
 
 
 def write_result(out: Path, item: Item, result: FitResult, snapshots: list,
-                 engine: ml_collections.ConfigDict, config: ml_collections.ConfigDict) -> None:
+                 engine: ml_collections.ConfigDict, config: ml_collections.ConfigDict) -> dict[str, Any]:
   """An image's files: `<name>_x.png`, `_k.png`, `.npz` and `_progress.png` (photo mode: the whole
-  photo restored with the window's kernel, at the photo's scale), in the directory `out`."""
+  photo restored with the window's kernel, at the photo's scale), in the directory `out`.
+
+  Returns the fields the image's summary entry gets from what was written ({} outside photo mode).
+  """
   x = result.x
   if item.photo is not None:  # photo mode: the whole photo, restored with the window's kernel
     kernel = upscale_kernel(result.kernel, item.estimate_scale,
@@ -48,7 +51,7 @@ def write_result(out: Path, item: Item, result: FitResult, snapshots: list,
               k_window=result.kernel, estimate_scale=item.estimate_scale, loss_history=result.loss_history)
     photo_figure(out / f"{item.name}_progress.png", f"{item.name} (K={kernel.shape[0]})",
                  item.photo, restored, kernel, item.window)
-    return
+    return {}
   if item.chroma is not None:
     write_png(out / f"{item.name}_x.png", ycbcr_to_rgb(np.concatenate([x[..., None], item.chroma], -1)))
   else:
@@ -60,6 +63,7 @@ def write_result(out: Path, item: Item, result: FitResult, snapshots: list,
   switch = engine.loss.switch_step if engine.loss.data_term == "mse_then_ssim" else None
   progress_figure(out / f"{item.name}_progress.png", f"{item.name} (K={result.kernel_size})", item.y,
                   snapshots, result.loss_history, switch)
+  return {}
 
 
 def summary_path(workdir: Path) -> Path:

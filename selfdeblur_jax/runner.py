@@ -165,17 +165,20 @@ class BatchRunner:
       results = collect_results(outcomes, [item.y for item in self.items],
                                 [item.kernel_size for item in self.items], self.engine)
       seconds = time.perf_counter() - started
+    written = []  # per image: the summary fields its writer adds (photo mode: status, reason, ...)
     for image, (item, result) in enumerate(zip(self.items, results)):
       members = [i for i, spec in enumerate(self.search.specs) if spec.image == image]
       if result.status == "ok":  # a failed image's arrays are not results: nothing is written
-        write_result(self.workdir, item, result, self.snapshots[members[result.chosen]],
-                     self.engine, self.config)
+        written.append(write_result(self.workdir, item, result, self.snapshots[members[result.chosen]],
+                                    self.engine, self.config))
+      else:
+        written.append({})
     return {"batch": self.index, "images": [item.name for item in self.items],
             "programs": [{"support_size": g.support, "problems": len(g.members)}
                          for g in self.search.groups],
             "compile_seconds": round(compile_seconds[0], 3),
             "run_seconds": round(seconds - compile_seconds[0], 3), "start_step": start_step,
-            "results": results}
+            "results": results, "written": written}
 
   def _work_done(self) -> int:
     """Candidate·steps already taken (after a resume)."""
