@@ -30,6 +30,11 @@ def add_app_fields(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
     config.estimate_window = 256  # side of that window (where the photo has the most edges)
     config.estimate_max_kernel = 0  # larger kernels: estimated on a downscaled copy (photo/scale.py); 0: off
     config.restore_colour = "rgb"  # "rgb": deconvolve each channel; "y": luma only, Cb/Cr kept
+    config.photo_linear = True  # photo mode: estimate and restore in linear light (sRGB decoded first)
+    config.clip_level = 0.98  # photo mode: an sRGB value at or above this counts as a clipped highlight
+    config.window_sigma = 2.0  # photo mode: the window's structure on the luma smoothed by this (px)
+    config.restore_weight = 0.0  # photo mode: the restoration's prior weight; 0: from the noise level
+    config.check_result = True  # photo mode: keep the input when the result is not better (no reference)
     config.max_batch_size = 8  # problems of one shape per XLA program
     config.checkpoint_every = 500  # steps; 0: no checkpoints
     config.figure_steps = 4  # snapshots of x and k in the per-image figure

@@ -56,6 +56,7 @@ from selfdeblur_jax.data import ImageError
 from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.io import write_json
 from selfdeblur_jax.outputs import merge_summaries, output_names, outputs_complete, read_summary, summary_path
+from selfdeblur_jax.photo.pipeline import STATUS_NOT_IMPROVED
 from selfdeblur_jax.photo.scale import photo_kernel_size
 from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
 from selfdeblur_jax.problems import Item, Source, load_sources, plan_sources
@@ -220,7 +221,7 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
           entry["estimate_scale"] = item.estimate_scale
           entry["estimate_kernel_size"] = result.kernel_size
         entry["kernel_main_path_mass"] = main_path_mass(result.kernel)
-        if entry["kernel_main_path_mass"] < SCATTERED_BELOW:
+        if entry["kernel_main_path_mass"] < SCATTERED_BELOW and written.get("status") != STATUS_NOT_IMPROVED:
           print(f"deblur: warning: {item.name}: the kernel is scattered (only "
                 f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
                 f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
@@ -230,6 +231,9 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
           entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
           entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)
         entry.update(written)  # what the writer decided (photo mode: status "deblurred" or "not improved")
+        if written.get("status") == STATUS_NOT_IMPROVED:
+          print(f"deblur: {item.name}: not improved, so the input is kept as {item.name}_x.png: "
+                f"{written['reason']}", file=sys.stderr)
         summary["images"][item.name] = entry
       summary["batches"].append(record)
       write_json(summary_path(workdir), summary)

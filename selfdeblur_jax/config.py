@@ -13,7 +13,7 @@ import ml_collections
 # them, so the same configs/*.py file serves `deblur` and `fit_selfdeblur`.
 PROGRAM_KEYS = ("data_dir", "pattern", "files", "kernel_size", "kernel_rule", "kernel_sizes", "crop",
                 "downscale", "color_mode", "restore", "estimate_window", "estimate_max_kernel",
-                "restore_colour",
+                "restore_colour", "photo_linear", "clip_level", "window_sigma", "restore_weight", "check_result",
                 "max_batch_size", "checkpoint_every", "figure_steps", "synthetic")
 
 

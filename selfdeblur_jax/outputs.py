@@ -15,8 +15,7 @@ from selfdeblur_jax.api import FitResult
 from selfdeblur_jax.color import ycbcr_to_rgb
 from selfdeblur_jax.figures import photo_figure, progress_figure
 from selfdeblur_jax.io import write_json, write_npz, write_png
-from selfdeblur_jax.photo import restore_nonblind
-from selfdeblur_jax.photo.scale import photo_kernel_size, upscale_kernel
+from selfdeblur_jax.photo.pipeline import STATUS_DEBLURRED, PhotoSettings, finish_photo
 from selfdeblur_jax.problems import Item, Source
 
 OUTPUT_SUFFIXES = ("_x.png", "_k.png", ".npz", "_progress.png")
@@ -40,18 +39,16 @@ def write_result(out: Path, item: Item, result: FitResult, snapshots: list,
   Returns the fields the image's summary entry gets from what was written ({} outside photo mode).
   """
   x = result.x
-  if item.photo is not None:  # photo mode: the whole photo, restored with the window's kernel
-    kernel = upscale_kernel(result.kernel, item.estimate_scale,
-                            photo_kernel_size(result.kernel_size, item.estimate_scale))
-    restored = restore_nonblind(item.photo, kernel, float(engine.candidates.nonblind_weight),
-                                config.restore_colour)
+  if item.photo is not None:  # photo mode: the whole photo, restored with the window's kernel, or kept
+    restored, kernel, status, reason, details = finish_photo(item.photo, result.kernel, result.kernel_size,
+                                                             item.prepared, PhotoSettings.from_config(config))
     write_png(out / f"{item.name}_x.png", restored)
     write_png(out / f"{item.name}_k.png", kernel / max(float(kernel.max()), 1e-12))
     write_npz(out / f"{item.name}.npz", k=kernel, window=np.asarray(item.window), x_window=x, y_window=item.y,
               k_window=result.kernel, estimate_scale=item.estimate_scale, loss_history=result.loss_history)
-    photo_figure(out / f"{item.name}_progress.png", f"{item.name} (K={kernel.shape[0]})",
-                 item.photo, restored, kernel, item.window)
-    return {}
+    title = f"{item.name} (K={kernel.shape[0]})" + ("" if status == STATUS_DEBLURRED else ": not improved, kept")
+    photo_figure(out / f"{item.name}_progress.png", title, item.photo, restored, kernel, item.window)
+    return {"status": status, "reason": reason, "photo_check": details}
   if item.chroma is not None:
     write_png(out / f"{item.name}_x.png", ycbcr_to_rgb(np.concatenate([x[..., None], item.chroma], -1)))
   else:

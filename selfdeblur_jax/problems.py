@@ -13,8 +13,8 @@ from selfdeblur_jax.api import validate_kernel_size
 from selfdeblur_jax.candidates import candidate_sizes
 from selfdeblur_jax.color import rgb_to_ycbcr
 from selfdeblur_jax.data import KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs, image_shape, read_image
-from selfdeblur_jax.photo import luma
-from selfdeblur_jax.photo.scale import downscaled_shape, estimate_scale, estimation_window
+from selfdeblur_jax.photo.pipeline import PhotoSettings, PreparedPhoto, prepare_photo
+from selfdeblur_jax.photo.scale import auto_kernel_size, downscaled_shape, estimate_scale
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import blur_np
 
@@ -33,6 +33,11 @@ class Item:
   photo: np.ndarray | None = None  # restore="nonblind": the whole photo (H×W or H×W×3) to restore
   window: tuple[int, int, int, int] | None = None  # (top, left, height, width) of y in the photo
   estimate_scale: float = 1.0  # y is the photo's window downscaled by this (large kernels, photo/scale.py)
+  prepared: PreparedPhoto | None = None  # photo mode: the window, noise level and clipped pixels
+
+# The program's fields that decide how a photo is prepared and restored (they enter its fingerprint).
+PHOTO_KEYS = ("restore", "estimate_window", "estimate_max_kernel", "restore_colour", "photo_linear",
+              "clip_level", "window_sigma", "restore_weight", "check_result")
 
 
 def check_kernel_size(size: object, where: str) -> int:
@@ -43,8 +48,9 @@ def check_kernel_size(size: object, where: str) -> int:
     raise ImageError(f"{error} (--config.kernel_size or kernel_sizes)") from None
 
 
-def kernel_size_for(name: str, config: ml_collections.ConfigDict) -> int:
-  """The kernel size of one file: the per-file mapping, else the single size, else the dataset rule."""
+def kernel_size_for(name: str, config: ml_collections.ConfigDict, shape: tuple[int, ...] | None = None) -> int:
+  """The kernel size of one file: the per-file mapping, else the single size, else the dataset rule,
+  else in photo mode 5 % of the photo's longer side (`shape`, after downscaling: photo/scale.py)."""
   if name in config.kernel_sizes:
     size = config.kernel_sizes[name]
   elif config.kernel_size:
@@ -54,6 +60,8 @@ def kernel_size_for(name: str, config: ml_collections.ConfigDict) -> int:
       raise ImageError(f"kernel_rule {config.kernel_rule!r} is unknown; use one of "
                        f"{sorted(KERNEL_RULES)} or set --config.kernel_size")
     size = KERNEL_RULES[config.kernel_rule](name)
+  elif config.restore == "nonblind" and shape is not None:
+    size = auto_kernel_size(shape)
   else:
     raise ImageError(f"{name}: no kernel size; set --config.kernel_size=K (odd), a kernel_rule or "
                      "kernel_sizes")
@@ -157,25 +165,33 @@ def prepared_shape(path: Path, shape: tuple[int, ...], kernel_size: int,
   return (h, w), size
 
 
+def _downscaled(shape: tuple[int, ...], config: ml_collections.ConfigDict) -> tuple[int, int]:
+  """An image's H×W after the config's integer downscale (what photo mode's automatic kernel size reads)."""
+  factor = max(int(config.downscale), 1)
+  return int(shape[0]) // factor, int(shape[1]) // factor
+
+
 def load_item(path: Path, config: ml_collections.ConfigDict, name: str | None = None) -> Item:
   """Read and prepare one image file; ImageError names the file and the fix."""
   name = name or path.stem
-  size = kernel_size_for(name, config)
   colour = config.color_mode == "ycbcr"
   image = read_image(path, mode="rgb" if colour else "grey")
+  size = kernel_size_for(name, config, _downscaled(image.shape, config))
   shape, _ = prepared_shape(path, image.shape, size, config)  # refuses what cannot be used, up front
   image = center_crop(downscale(image, int(config.downscale)), int(config.crop))
-  chroma, photo, window, scale = None, None, None, 1.0
-  if config.restore == "nonblind":  # estimate on the most textured window, restore the whole photo
+  chroma, photo, window, scale, prepared = None, None, None, 1.0, None
+  if config.restore == "nonblind":  # estimate on a window (photo/pipeline.py), restore the whole photo
     photo = image
-    estimate = estimation_window(luma(image), size, int(config.estimate_window), int(config.estimate_max_kernel))
+    prepared = prepare_photo(image, size, PhotoSettings.from_config(config))
+    estimate = prepared.estimate
     image, size, scale, window = estimate.grey, estimate.kernel_size, estimate.scale, estimate.box
   elif colour:
     ycbcr = rgb_to_ycbcr(image)
     image, chroma = ycbcr[..., 0], ycbcr[..., 1:]
   assert image.shape == shape, (image.shape, shape)  # prepared_shape mirrors the steps above
   return Item(name=name, y=np.ascontiguousarray(image, np.float32), kernel_size=size,
-              source=str(path), chroma=chroma, photo=photo, window=window, estimate_scale=scale)
+              source=str(path), chroma=chroma, photo=photo, window=window, estimate_scale=scale,
+              prepared=prepared)
 
 
 def check_program(config: ml_collections.ConfigDict) -> None:
@@ -209,7 +225,8 @@ def plan_sources(config: ml_collections.ConfigDict) -> tuple[list[Source], list[
   paths = input_paths(config)
   for path, name in zip(paths, output_names(paths)):
     try:
-      shape, size = prepared_shape(path, image_shape(path), kernel_size_for(name, config), config)
+      full = image_shape(path)
+      shape, size = prepared_shape(path, full, kernel_size_for(name, config, _downscaled(full, config)), config)
       sources.append(Source(name, path, shape, size))
     except ImageError as error:
       errors.append(str(error))

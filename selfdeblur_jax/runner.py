@@ -22,6 +22,7 @@ from selfdeblur_jax.app_config import engine_config
 from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
 from selfdeblur_jax.config import flatten, resolve_config
 from selfdeblur_jax.outputs import write_result
+from selfdeblur_jax.problems import PHOTO_KEYS
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.problems import Item
 from selfdeblur_jax.sharding import num_shards, padded_size
@@ -66,8 +67,7 @@ def fingerprint(item: Item, engine: ml_collections.ConfigDict,
       content.update(np.ascontiguousarray(extra).tobytes())
   settings = engine.to_dict()
   if config is not None and item.photo is not None:
-    settings.update({key: config[key] for key in ("restore", "estimate_window", "estimate_max_kernel",
-                                                  "restore_colour")})
+    settings.update({key: config[key] for key in PHOTO_KEYS})
   return {"config": json.dumps(settings, sort_keys=True, default=str),
           "image": content.hexdigest(), "kernel_size": int(item.kernel_size)}
 

@@ -78,6 +78,20 @@ def upscale_kernel(kernel: np.ndarray, scale: float, kernel_size: int) -> np.nda
   return (big / total).astype(np.float32)
 
 
+AUTO_KERNEL_FRACTION = 0.05  # a kernel size left out: 5 % of the photo's longer side
+AUTO_KERNEL_MIN = 11
+
+
+def auto_kernel_size(shape: tuple[int, ...]) -> int:
+  """The kernel size for a photo whose size was left out: 5 % of its longer side, odd, at least 11.
+
+  Hand-held blur grows with the pixel count; on the camera-realistic photos (0.14–0.31 MP, true sizes
+  19–31) this gives 23–31, erring large, which the estimate tolerates better than too small.
+  """
+  size = max(AUTO_KERNEL_MIN, int(round(AUTO_KERNEL_FRACTION * max(int(shape[0]), int(shape[1])))))
+  return size if size % 2 else size + 1
+
+
 def photo_kernel_size(kernel_size: int, scale: float) -> int:
   """The odd size at the photo's scale of a kernel estimated K_s wide at scale 1/s (K_s · s, rounded up
   to odd): the inverse of `estimate_scale`, also for kernel-size candidates larger than K_s."""
@@ -97,12 +111,16 @@ class EstimationWindow:
   box: tuple[int, int, int, int]  # (top, left, height, width) of the window in the photo's pixels
 
 
-def estimation_window(grey: np.ndarray, kernel_size: int, window: int, max_kernel: int = 0) -> EstimationWindow:
-  """The most textured `window`² window of the photo's luma, on a copy downscaled so that the kernel is
-  at most `max_kernel` wide there (0: never downscale)."""
+def estimation_window(grey: np.ndarray, kernel_size: int, window: int, max_kernel: int = 0, *,
+                      sigma: float = 0.0, exclude: np.ndarray | None = None) -> EstimationWindow:
+  """The `window`² window of the photo's luma with the most structure (`choose_window` with `sigma`
+  and `exclude`), on a copy downscaled so that the kernel is at most `max_kernel` wide there (0: never
+  downscale)."""
   scale, small = estimate_scale(kernel_size, max_kernel)
   coarse = downscale_image(grey, scale)
-  top, left = choose_window(coarse, int(window))
+  if exclude is not None and scale != 1:  # a coarse pixel is excluded if any of its fine pixels is
+    exclude = _resample(np.asarray(exclude, np.float32), coarse.shape, 1.0 / scale, (0.0, 0.0)) > 0
+  top, left = choose_window(coarse, int(window), sigma=sigma, exclude=exclude)
   height, width = min(int(window), coarse.shape[0]), min(int(window), coarse.shape[1])
   box = (round(top * scale), round(left * scale), min(round(height * scale), grey.shape[0] - round(top * scale)),
          min(round(width * scale), grey.shape[1] - round(left * scale)))
