@@ -40,6 +40,11 @@ from selfdeblur_jax.physics.noise import estimate_noise_sigma
 WEIGHT_PER_SIGMA = 0.35
 MIN_WEIGHT = 0.001
 
+# Conjugate-gradient steps per least-squares solve of the restoration: 60 gives the same photo as 200
+# (within 0.005 dB on three camera-realistic photos, K = 19 and 31, weights 0.0035 and 0.01) in under a
+# third of the time, which is what brings a 12-megapixel photo within minutes on a CPU.
+RESTORE_CG_ITERS = 60
+
 STATUS_DEBLURRED = "deblurred"
 STATUS_NOT_IMPROVED = "not improved"
 
@@ -137,7 +142,7 @@ def finish_photo(image: np.ndarray, window_kernel: np.ndarray, window_kernel_siz
   scale = prepared.estimate.scale
   kernel = upscale_kernel(window_kernel, scale, photo_kernel_size(window_kernel_size, scale))
   weight = restoration_weight(settings, prepared.noise_sigma)
-  restored = restore_nonblind(image, kernel, weight, settings.colour, linear=settings.linear,
+  restored = restore_nonblind(image, kernel, weight, settings.colour, RESTORE_CG_ITERS, linear=settings.linear,
                               mask=prepared.observed.astype(np.float32))
   verdict = check_restoration(luma(image), luma(restored), kernel, prepared.noise_sigma)
   details = {"noise_sigma": prepared.noise_sigma, "restore_weight": weight,
