@@ -47,18 +47,17 @@ from ml_collections import config_flags
 from tqdm import tqdm
 
 from selfdeblur_jax import __version__
-from selfdeblur_jax.api import group_by_shape, validate_kernel_size
+from selfdeblur_jax.api import FitResult, group_by_shape, validate_kernel_size
 from selfdeblur_jax.app_config import engine_config
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.configs import NAMES as CONFIG_NAMES
 from selfdeblur_jax.configs import config_path
-from selfdeblur_jax.data import ImageError
 from selfdeblur_jax.evaluation import evaluate
-from selfdeblur_jax.io import write_json
-from selfdeblur_jax.outputs import merge_summaries, output_names, outputs_complete, read_summary, summary_path
+from selfdeblur_jax.outputs import output_names
 from selfdeblur_jax.photo.scale import photo_kernel_size
 from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
 from selfdeblur_jax.problems import Item, Source, load_sources, plan_sources
+from selfdeblur_jax.records import RECORDS, complete, merge_summaries, read_record, write_record, write_summary
 from selfdeblur_jax.runner import BatchRunner, RunError, fingerprint, fingerprint_difference
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/levin.py.",
@@ -80,7 +79,8 @@ def _fail(message: str, status: int) -> None:
 
 def _check_workdir(workdir: Path) -> None:
   try:
-    (workdir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    for folder in ("checkpoints", RECORDS):
+      (workdir / folder).mkdir(parents=True, exist_ok=True)
     # A probe of this process's own: the processes of a multi-host run check one workdir at once.
     fd, probe = tempfile.mkstemp(prefix=".write_test.", dir=workdir)
     os.close(fd)
@@ -110,8 +110,9 @@ def _versions() -> dict[str, str]:
           "python": platform.python_version()}
 
 
-def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool) -> int:
-  """The program; returns the exit status."""
+def _plan(config: ml_collections.ConfigDict) -> tuple[list[Source], list[str]]:
+  """The inputs planned from their headers (every process plans every input), with the settings checked
+  first; RunError for a run that cannot start. Process 0 prints each unusable input's line."""
   if config.kernel_size:
     try:
       validate_kernel_size(config.kernel_size, name="kernel_size")
@@ -119,48 +120,109 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
       raise RunError(f"{error} (--config.kernel_size)") from None
   try:
     resolve_config(engine_config(config))
-  except ValueError as error:
-    raise RunError(str(error)) from None
-  try:
-    sources, errors = plan_sources(config)  # from the files' headers: every process plans every input
-  except ImageError as error:
+    sources, errors = plan_sources(config)
+  except ValueError as error:  # ImageError included
     raise RunError(str(error)) from None
   if jax.process_index() > 0:
     errors = []  # every process plans the same inputs: process 0 reports them
   for message in errors:
     print(f"deblur: error: {message}", file=sys.stderr)
+  return sources, errors
+
+
+def _finished(sources: list[Source], config: ml_collections.ConfigDict, workdir: Path,
+              errors: list[str]) -> list[Source]:
+  """The inputs whose results the workdir holds, recorded, made with these settings (--resume skips
+  them); RunError for one made with other settings. Outputs without a record (a run stopped while
+  writing them) count as unfinished."""
+  engine = resolve_config(engine_config(config))
+  finished = []
+  for source in sources:
+    if complete(workdir, read_record(workdir, source.name)):
+      finished.append(source)
+    elif all((workdir / name).exists() for name in output_names(source.name)):
+      logging.info("resume: %s: its outputs have no record (a run stopped while writing them); redone",
+                   source.name)
+  # Checked against the settings by reading their inputs, dealt out to the processes like batches.
+  mine, read_errors = _load(finished[jax.process_index()::jax.process_count()], config)
+  errors += read_errors
+  for item in mine:
+    stored = (read_record(workdir, item.name) or {}).get("fingerprint")
+    difference = fingerprint_difference(stored, fingerprint(item, engine, config))
+    if difference:
+      raise RunError(f"{item.name}: its finished result in {workdir} was made with other settings "
+                     f"({difference}); resume with those settings, or use a fresh --workdir")
+  return finished
+
+
+def _entry(item: Item, result: FitResult, written: dict[str, Any], runner: BatchRunner) -> dict[str, Any]:
+  """An image's summary entry (its record): what made it, the chosen candidate and every candidate."""
+  entry = {"source": item.source, "kernel_size": result.kernel_size,
+           "fingerprint": runner.fingerprints[item.name],
+           "requested_kernel_size": item.kernel_size, "seed": result.seed,
+           "final_loss": float(result.loss_history[-1]), "batch": runner.index,
+           "chosen": result.chosen,
+           "candidates": [{"seed": c.seed, "restart": c.restart, "kernel_size": c.kernel_size,
+                           "steps": c.steps, "status": c.status, "final_loss": c.final_loss,
+                           "score": None if np.isnan(c.score) else c.score}
+                          for c in result.candidates],
+           "outputs": output_names(item.name)}
+  if item.photo is not None:  # the kernel written is at the photo's scale
+    entry["kernel_size"] = photo_kernel_size(result.kernel_size, item.estimate_scale)
+    entry["requested_kernel_size"] = photo_kernel_size(item.kernel_size, item.estimate_scale)
+    entry["estimate_scale"] = item.estimate_scale
+    entry["estimate_kernel_size"] = result.kernel_size
+  entry["kernel_main_path_mass"] = main_path_mass(result.kernel)
+  if entry["kernel_main_path_mass"] < SCATTERED_BELOW:
+    print(f"deblur: warning: {item.name}: the kernel is scattered (only "
+          f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
+          f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
+          "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
+  if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
+    border = max(item.y.shape) // 10
+    entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
+    entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)
+  entry.update(written)  # what the writer decided (photo mode: status "deblurred" or "not improved")
+  return entry
+
+
+def _record_batch(runner: BatchRunner, batch: list[Item], record: dict[str, Any], workdir: Path,
+                  errors: list[str]) -> list[str]:
+  """Record each image of a finished batch (its outputs are written); the names recorded. An image
+  whose every candidate failed has no outputs: its error line instead."""
+  recorded = []
+  for item, result, written in zip(batch, record.pop("results"), record.pop("written")):
+    if result.status != "ok":
+      steps = result.candidates[result.chosen].steps
+      message = (f"{item.source}: the loss became non-finite at step {steps} in every candidate; "
+                 "nothing written (check the learning rates and the input)")
+      print(f"deblur: error: {message}", file=sys.stderr)
+      errors.append(message)
+      continue
+    write_record(workdir, item.name, _entry(item, result, written, runner))
+    recorded.append(item.name)
+  return recorded
+
+
+def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool) -> int:
+  """The program; returns the exit status."""
+  sources, errors = _plan(config)
   if not sources:
     if errors:  # each already reported on its own line
       return 2
     raise RunError("no usable image")
   _check_workdir(workdir)
 
-  engine = resolve_config(engine_config(config))
-  previous = read_summary(workdir)
-  finished, todo = [], []
-  for source in sources:
-    (finished if resume and outputs_complete(workdir, source) else todo).append(source)
-  # Finished results are checked against the settings by reading their inputs, dealt out like batches.
-  mine_finished, read_errors = _load(finished[jax.process_index()::jax.process_count()], config)
-  errors += read_errors
-  for item in mine_finished:
-    stored = previous.get(item.name, {}).get("fingerprint")
-    difference = fingerprint_difference(stored, fingerprint(item, engine, config))
-    if difference:
-      raise RunError(f"{item.name}: its finished result in {workdir} was made with other settings "
-                     f"({difference}); resume with those settings, or use a fresh --workdir")
+  finished = _finished(sources, config, workdir, errors) if resume else []
+  todo = [source for source in sources if source not in finished]
   skipped = [source.name for source in finished]
   if skipped:
     logging.info("resume: %d image(s) already complete: %s", len(skipped), ", ".join(skipped))
-  # The summary describes what the workdir holds: earlier images whose outputs are still complete
-  # stay listed (a failed or partial rerun never drops them); this run's results replace theirs.
-  summary: dict[str, Any] = {
-      "config": config.to_dict(), "versions": _versions(),
-      "device": str(jax.local_devices()[0]), "backend": jax.default_backend(),
-      "images": {name: entry for name, entry in previous.items()
-                 if entry.get("outputs") and all((workdir / out).exists() for out in entry["outputs"])},
-      "batches": [], "errors": errors,
-  }
+  # summary.json: this run's settings, batches and errors, and every image the workdir holds recorded
+  # (earlier images stay listed: a failed or partial rerun never drops them).
+  run = {"config": config.to_dict(), "versions": _versions(), "device": str(jax.local_devices()[0]),
+         "backend": jax.default_backend()}
+  records: list[dict[str, Any]] = []
   # Batches are formed from all images, then dealt out to the processes: a batch (and its checkpoint)
   # is the same whatever the number of processes, so a run can resume under another process count.
   # Each process reads only the inputs of its own batches.
@@ -178,6 +240,7 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
     for runner in runners:
       runner.check_resume()
   status = 1 if errors else 0
+  done = skipped if jax.process_index() == 0 else []
   total = sum(runner.search.planned_work() for runner in runners)  # candidate·steps
   with tqdm(total=total, unit="step", disable=quiet, dynamic_ncols=True, desc="deblur") as progress:
     for (index, batch), runner in zip(batches, runners):
@@ -192,54 +255,18 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
       except Exception as error:  # one batch failing must not lose the others
         message = f"batch {index} ({', '.join(i.name for i in batch)}) failed: {error}"
         print(f"deblur: error: {message}", file=sys.stderr)
-        summary["errors"].append(message)
+        errors.append(message)
         status = 1
         continue
-      for item, result, written in zip(batch, record.pop("results"), record.pop("written")):
-        if result.status != "ok":
-          steps = result.candidates[result.chosen].steps
-          message = (f"{item.source}: the loss became non-finite at step {steps} in every candidate; "
-                     "nothing written (check the learning rates and the input)")
-          print(f"deblur: error: {message}", file=sys.stderr)
-          summary["errors"].append(message)
-          status = 1
-          continue
-        entry = {"source": item.source, "kernel_size": result.kernel_size,
-                 "fingerprint": runner.fingerprints[item.name],
-                 "requested_kernel_size": item.kernel_size, "seed": result.seed,
-                 "final_loss": float(result.loss_history[-1]), "batch": index,
-                 "chosen": result.chosen,
-                 "candidates": [{"seed": c.seed, "restart": c.restart, "kernel_size": c.kernel_size,
-                                 "steps": c.steps, "status": c.status, "final_loss": c.final_loss,
-                                 "score": None if np.isnan(c.score) else c.score}
-                                for c in result.candidates],
-                 "outputs": output_names(item.name)}
-        if item.photo is not None:  # the kernel written is at the photo's scale
-          entry["kernel_size"] = photo_kernel_size(result.kernel_size, item.estimate_scale)
-          entry["requested_kernel_size"] = photo_kernel_size(item.kernel_size, item.estimate_scale)
-          entry["estimate_scale"] = item.estimate_scale
-          entry["estimate_kernel_size"] = result.kernel_size
-        entry["kernel_main_path_mass"] = main_path_mass(result.kernel)
-        if entry["kernel_main_path_mass"] < SCATTERED_BELOW:
-          print(f"deblur: warning: {item.name}: the kernel is scattered (only "
-                f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
-                f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
-                "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
-        if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
-          border = max(item.y.shape) // 10
-          entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
-          entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)
-        entry.update(written)  # what the writer decided (photo mode: status "deblurred" or "not improved")
-        summary["images"][item.name] = entry
-      summary["batches"].append(record)
-      write_json(summary_path(workdir), summary)
-  write_json(summary_path(workdir), summary)
-  mine = [item.name for _, batch in batches for item in batch] + (skipped if jax.process_index() == 0 else [])
-  done = sum(name in summary["images"] for name in mine)
-  logging.info("%d image(s) done, %d error(s); results in %s", done, len(summary["errors"]), workdir)
+      recorded = _record_batch(runner, batch, record, workdir, errors)
+      status = status if len(recorded) == len(batch) else 1
+      done += recorded
+      records.append(record)
+      write_summary(workdir, run, records, errors)
+  write_summary(workdir, run, records, errors)
+  logging.info("%d image(s) done, %d error(s); results in %s", len(done), len(errors), workdir)
   if not quiet:
-    print(f"deblur: {done} image(s) written to {workdir}" +
-          (f", {len(summary['errors'])} error(s)" if summary["errors"] else ""))
+    print(f"deblur: {len(done)} image(s) written to {workdir}" + (f", {len(errors)} error(s)" if errors else ""))
   return status
 
 

@@ -1,0 +1,71 @@
+"""The workdir as a store (issue #31): per-image records that --resume trusts instead of summary.json,
+runs that share a workdir, a workdir that is the input folder, a workdir that cannot be written,
+and SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from conftest import grey_photo
+from test_cli import TINY_FLAGS, deblur
+
+
+@pytest.fixture(scope="module")
+def finished_pair(tmp_path_factory):
+  """A finished tiny run of two images (one batch), as a workdir to copy."""
+  root = tmp_path_factory.mktemp("pair")
+  inputs = root / "in"
+  inputs.mkdir()
+  for name, (top, left) in (("a", (200, 230)), ("b", (300, 100))):
+    iio.imwrite(inputs / f"{name}.png", (grey_photo()[top:top + 24, left:left + 24] * 255).astype(np.uint8))
+  flags = [f"--config.data_dir={inputs}", "--config.kernel_size=5", "--quiet", *TINY_FLAGS]
+  result = deblur(*flags, f"--workdir={root / 'work'}")
+  assert result.returncode == 0, result.stderr
+  return root, flags
+
+
+def copy_of(finished_pair, tmp_path):
+  root, flags = finished_pair
+  shutil.copytree(root / "work", tmp_path / "work")
+  return tmp_path / "work", flags
+
+
+def summary_of(workdir):
+  return json.loads((workdir / "summary.json").read_text())
+
+
+def test_each_image_has_a_record_that_is_its_summary_entry(finished_pair):
+  root, _ = finished_pair
+  summary = summary_of(root / "work")
+  for name in ("a", "b"):
+    assert json.loads((root / "work" / "records" / f"{name}.json").read_text()) == summary["images"][name]
+
+
+def test_resume_without_summary_json_skips_the_recorded_images(finished_pair, tmp_path):
+  """Issue #31, item 1: the outputs used to count as finished by their existence while what made them
+  was only in summary.json, so a workdir without it (Ctrl-C during the final writes) was refused."""
+  workdir, flags = copy_of(finished_pair, tmp_path)
+  before = summary_of(workdir)["images"]
+  (workdir / "summary.json").unlink()
+  resumed = deblur(*flags, f"--workdir={workdir}", "--resume")
+  assert resumed.returncode == 0, resumed.stderr
+  summary = summary_of(workdir)
+  assert summary["batches"] == [] and summary["images"] == before  # nothing recomputed, all listed
+
+
+def test_resume_redoes_an_image_whose_outputs_have_no_record(finished_pair, tmp_path):
+  """Outputs without a record (a run killed between an image's outputs and its record) are redone,
+  to the same result; the other image stays as it was."""
+  workdir, flags = copy_of(finished_pair, tmp_path)
+  x = np.load(workdir / "b.npz")["x"]
+  (workdir / "records" / "b.json").unlink()
+  resumed = deblur(*flags, f"--workdir={workdir}", "--resume")
+  assert resumed.returncode == 0, resumed.stderr
+  summary = summary_of(workdir)
+  assert [r["images"] for r in summary["batches"]] == [["b"]]
+  assert sorted(summary["images"]) == ["a", "b"]
+  np.testing.assert_array_equal(np.load(workdir / "b.npz")["x"], x)
