@@ -27,6 +27,7 @@ images done, 1 some images could not be used or failed, 2 the run could not star
 
 from __future__ import annotations
 
+import contextlib
 import logging as pylogging
 import os
 import platform
@@ -53,11 +54,13 @@ from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.configs import NAMES as CONFIG_NAMES
 from selfdeblur_jax.configs import config_path
 from selfdeblur_jax.evaluation import evaluate
+from selfdeblur_jax.lock import workdir_lock
 from selfdeblur_jax.outputs import output_names
 from selfdeblur_jax.photo.scale import photo_kernel_size
 from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
 from selfdeblur_jax.problems import Item, Source, load_sources, plan_sources
-from selfdeblur_jax.records import RECORDS, complete, merge_summaries, read_record, write_record, write_summary
+from selfdeblur_jax.records import (RECORDS, complete, merge_summaries, read_record, remove_temporaries, write_record,
+                                    write_summary)
 from selfdeblur_jax.runner import BatchRunner, RunError, fingerprint, fingerprint_difference
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/levin.py.",
@@ -204,14 +207,34 @@ def _record_batch(runner: BatchRunner, batch: list[Item], record: dict[str, Any]
   return recorded
 
 
-def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool) -> int:
-  """The program; returns the exit status."""
+def _take_workdir(workdir: Path, held: contextlib.ExitStack) -> None:
+  """Process 0 locks the workdir for this run (another run there: a line saying so, then it waits for
+  it to end) and clears the temporary files of killed runs; the other processes wait until it has."""
+  if jax.process_index() == 0:
+    held.enter_context(workdir_lock(workdir, on_wait=lambda holder: print(
+        f"deblur: {workdir} is in use by another run ({holder}); waiting for it to end (Ctrl-C to stop)",
+        file=sys.stderr, flush=True)))
+    remove_temporaries(workdir)
+  _wait_for_all_processes("selfdeblur_jax_workdir_taken")
+
+
+def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool,
+           held: contextlib.ExitStack | None = None) -> int:
+  """The program; returns the exit status. The workdir's lock is kept on `held` (main releases it once
+  the processes' summaries are merged), or released on return."""
+  with contextlib.ExitStack() as own:
+    return _deblur(config, workdir, resume, quiet, own if held is None else held)
+
+
+def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool,
+            held: contextlib.ExitStack) -> int:
   sources, errors = _plan(config)
   if not sources:
     if errors:  # each already reported on its own line
       return 2
     raise RunError("no usable image")
   _check_workdir(workdir)
+  _take_workdir(workdir, held)
 
   finished = _finished(sources, config, workdir, errors) if resume else []
   todo = [source for source in sources if source not in finished]
@@ -292,17 +315,18 @@ def main(argv: list[str]) -> None:
             "--coordinator=HOST:PORT (process 0's address)", 2)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU hosts talk over gloo
     jax.distributed.initialize(_COORDINATOR.value, processes, _PROCESS_ID.value)
-  try:
-    status = deblur(config, Path(_WORKDIR.value), _RESUME.value, _QUIET.value)
-  except RunError as error:
-    _fail(str(error), 2)
-  except KeyboardInterrupt:
-    _fail("interrupted; continue with --resume", 130)
-  finally:
-    if processes > 1:  # every process gets here, also after an error, so that none waits forever
-      _wait_for_all_processes("selfdeblur_jax_run_done")
-      if jax.process_index() == 0:
-        merge_summaries(Path(_WORKDIR.value), processes)
+  with contextlib.ExitStack() as held:  # the workdir's lock, until the summaries are merged
+    try:
+      status = deblur(config, Path(_WORKDIR.value), _RESUME.value, _QUIET.value, held)
+    except RunError as error:
+      _fail(str(error), 2)
+    except KeyboardInterrupt:
+      _fail("interrupted; continue with --resume", 130)
+    finally:
+      if processes > 1:  # every process gets here, also after an error, so that none waits forever
+        _wait_for_all_processes("selfdeblur_jax_run_done")
+        if jax.process_index() == 0:
+          merge_summaries(Path(_WORKDIR.value), processes)
   sys.exit(status)
 
 

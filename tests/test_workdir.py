@@ -4,14 +4,18 @@ and SIGTERM."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
+import subprocess
+import time
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from conftest import grey_photo
-from test_cli import TINY_FLAGS, deblur
+from conftest import REPO, grey_photo
+from test_cli import DEBLUR, TINY_FLAGS, deblur
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +73,32 @@ def test_resume_redoes_an_image_whose_outputs_have_no_record(finished_pair, tmp_
   assert [r["images"] for r in summary["batches"]] == [["b"]]
   assert sorted(summary["images"]) == ["a", "b"]
   np.testing.assert_array_equal(np.load(workdir / "b.npz")["x"], x)
+
+
+def test_two_runs_started_together_on_one_workdir_both_end_in_the_summary(finished_pair, tmp_path):
+  """Issue #31, item 2: two runs on one workdir each rewrote summary.json whole, and one's image was
+  lost. Both wait here, saying so, while the workdir's lock is held (as a first run holds it); then
+  they run one after the other and both images are recorded and listed."""
+  root, flags = finished_pair
+  workdir = tmp_path / "work"
+  workdir.mkdir()
+  logs = [tmp_path / "a.log", tmp_path / "b.log"]
+  with open(workdir / ".deblur.lock", "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    lock.write("4242\n")
+    lock.flush()
+    runs = [subprocess.Popen([*DEBLUR, "--config=default", f"--config.data_dir={root / 'in' / name}",
+                              *flags[1:], f"--workdir={workdir}"], stdout=subprocess.DEVNULL,
+                             stderr=log.open("w"), cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+            for name, log in zip(("a.png", "b.png"), logs)]
+    deadline = time.time() + 120
+    while (not all("in use by another run (pid 4242)" in log.read_text() for log in logs)
+           and all(run.poll() is None for run in runs) and time.time() < deadline):
+      time.sleep(0.1)
+    waiting = [log.read_text() for log in logs]
+  for run, log in zip(runs, logs):
+    assert run.wait(timeout=300) == 0, log.read_text()
+  for text in waiting:
+    assert "is in use by another run (pid 4242); waiting for it to end" in text, text
+  assert sorted(summary_of(workdir)["images"]) == ["a", "b"]
+  assert sorted(p.name for p in (workdir / "records").iterdir()) == ["a.json", "b.json"]
