@@ -19,10 +19,13 @@ Options:
   --resume                   continue from the checkpoints in --workdir; skip finished images
   --quiet                    no progress bar; warnings and errors only
 
-Writes, per image, `<name>_x.png`, `<name>_k.png`, `<name>.npz` and `<name>_progress.png`, and a
-`summary.json`; checkpoints every `checkpoint_every` steps, and with --resume continues a killed run
-to the same result (refusing checkpoints and results made with other settings). Exit status: 0 all
-images done, 1 some images could not be used or failed, 2 the run could not start.
+Writes, per image, `<name>_x.png`, `<name>_k.png`, `<name>.npz` and `<name>_progress.png`, then its
+record `records/<name>.json`, and a `summary.json` of every recorded image; checkpoints every
+`checkpoint_every` steps. With --resume a run killed at any instant continues to the same result,
+skipping recorded images (refusing checkpoints and results made with other settings). One run at a
+time per workdir: another one waits for it. Exit status: 0 all images done, 1 some images could not
+be used or failed, 2 the run could not start or wrote nothing (settings, inputs, a workdir that cannot
+be written), 130 or 143 interrupted by Ctrl-C or SIGTERM (continue with --resume).
 """
 
 from __future__ import annotations
@@ -91,6 +94,15 @@ def _check_workdir(workdir: Path) -> None:
   except OSError as error:
     raise RunError(f"workdir {workdir} cannot be written ({error.strerror}); choose another with "
                    "--workdir") from None
+
+
+def _check_apart(sources: list[Source], workdir: Path) -> None:
+  """RunError where the workdir is the folder of an input: the outputs would land among the inputs,
+  and the next run would deblur them (a_x.png into a_x_x.png)."""
+  folders = {source.path.resolve().parent for source in sources if source.path is not None}
+  if workdir.resolve() in folders:
+    raise RunError(f"--workdir {workdir} is the folder of the input images, so the outputs would be "
+                   f"read as inputs by the next run; choose another --workdir (e.g. {workdir / 'deblurred'})")
 
 
 def _batches(sources: list[Source], max_batch_size: int) -> list[list[Source]]:
@@ -233,6 +245,7 @@ def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quie
     if errors:  # each already reported on its own line
       return 2
     raise RunError("no usable image")
+  _check_apart(sources, workdir)
   _check_workdir(workdir)
   _take_workdir(workdir, held)
 
@@ -245,7 +258,6 @@ def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quie
   # (earlier images stay listed: a failed or partial rerun never drops them).
   run = {"config": config.to_dict(), "versions": _versions(), "device": str(jax.local_devices()[0]),
          "backend": jax.default_backend()}
-  records: list[dict[str, Any]] = []
   # Batches are formed from all images, then dealt out to the processes: a batch (and its checkpoint)
   # is the same whatever the number of processes, so a run can resume under another process count.
   # Each process reads only the inputs of its own batches.
@@ -262,8 +274,20 @@ def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quie
   if resume:
     for runner in runners:
       runner.check_resume()
+  done = list(skipped) if jax.process_index() == 0 else []  # this process's images, recorded
+  status = _run_batches(batches, runners, workdir, resume, quiet, run, errors, done)
+  logging.info("%d image(s) done, %d error(s); results in %s", len(done), len(errors), workdir)
+  if not quiet:
+    print(f"deblur: {len(done)} image(s) written to {workdir}" + (f", {len(errors)} error(s)" if errors else ""))
+  return status
+
+
+def _run_batches(batches: list[tuple[int, list[Item]]], runners: list[BatchRunner], workdir: Path,
+                 resume: bool, quiet: bool, run: dict[str, Any], errors: list[str], done: list[str]) -> int:
+  """Run this process's batches, recording each finished image (into `done`) and rewriting the summary
+  after each batch; the exit status."""
   status = 1 if errors else 0
-  done = skipped if jax.process_index() == 0 else []
+  records: list[dict[str, Any]] = []
   total = sum(runner.search.planned_work() for runner in runners)  # candidate·steps
   with tqdm(total=total, unit="step", disable=quiet, dynamic_ncols=True, desc="deblur") as progress:
     for (index, batch), runner in zip(batches, runners):
@@ -287,9 +311,6 @@ def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quie
       records.append(record)
       write_summary(workdir, run, records, errors)
   write_summary(workdir, run, records, errors)
-  logging.info("%d image(s) done, %d error(s); results in %s", len(done), len(errors), workdir)
-  if not quiet:
-    print(f"deblur: {len(done)} image(s) written to {workdir}" + (f", {len(errors)} error(s)" if errors else ""))
   return status
 
 

@@ -15,7 +15,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 from conftest import REPO, grey_photo
-from test_cli import DEBLUR, TINY_FLAGS, deblur
+from test_cli import DEBLUR, TINY_FLAGS, assert_one_line_error, deblur
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,14 @@ def test_two_runs_started_together_on_one_workdir_both_end_in_the_summary(finish
     assert "is in use by another run (pid 4242); waiting for it to end" in text, text
   assert sorted(summary_of(workdir)["images"]) == ["a", "b"]
   assert sorted(p.name for p in (workdir / "records").iterdir()) == ["a.json", "b.json"]
+
+
+def test_the_input_folder_as_workdir_is_refused_in_one_line(finished_pair, tmp_path):
+  """Issue #31, item 3: the outputs landed among the inputs, and the next run deblurred them."""
+  root, flags = finished_pair
+  inputs = tmp_path / "in"
+  shutil.copytree(root / "in", inputs)
+  result = deblur(f"--config.data_dir={inputs}", *flags[1:], f"--workdir={inputs}")
+  assert_one_line_error(result, 2, "is the folder of the input images", "choose another --workdir")
+  assert sorted(p.name for p in inputs.iterdir()) == ["a.png", "b.png"]  # nothing written there
+
