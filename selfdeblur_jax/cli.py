@@ -57,6 +57,7 @@ from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.configs import NAMES as CONFIG_NAMES
 from selfdeblur_jax.configs import config_path
 from selfdeblur_jax.evaluation import evaluate
+from selfdeblur_jax.io import WriteError
 from selfdeblur_jax.lock import workdir_lock
 from selfdeblur_jax.outputs import output_names
 from selfdeblur_jax.photo.scale import photo_kernel_size
@@ -275,7 +276,16 @@ def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quie
     for runner in runners:
       runner.check_resume()
   done = list(skipped) if jax.process_index() == 0 else []  # this process's images, recorded
-  status = _run_batches(batches, runners, workdir, resume, quiet, run, errors, done)
+  try:
+    status = _run_batches(batches, runners, workdir, resume, quiet, run, errors, done)
+  except WriteError as error:  # a full disk, a workdir made read-only: the next batch would fail too
+    message = (f"{workdir} cannot be written ({error.strerror}: {error.filename}); free some space or "
+               "choose another --workdir, then continue with --resume")
+    if not done:
+      raise RunError(message) from None  # nothing written: as a run that could not start
+    print(f"deblur: error: {message}", file=sys.stderr)
+    errors.append(message)
+    status = 1
   logging.info("%d image(s) done, %d error(s); results in %s", len(done), len(errors), workdir)
   if not quiet:
     print(f"deblur: {len(done)} image(s) written to {workdir}" + (f", {len(errors)} error(s)" if errors else ""))
@@ -285,7 +295,7 @@ def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quie
 def _run_batches(batches: list[tuple[int, list[Item]]], runners: list[BatchRunner], workdir: Path,
                  resume: bool, quiet: bool, run: dict[str, Any], errors: list[str], done: list[str]) -> int:
   """Run this process's batches, recording each finished image (into `done`) and rewriting the summary
-  after each batch; the exit status."""
+  after each batch; the exit status. WriteError stops the run: the workdir cannot take its results."""
   status = 1 if errors else 0
   records: list[dict[str, Any]] = []
   total = sum(runner.search.planned_work() for runner in runners)  # candidate·steps
@@ -297,7 +307,7 @@ def _run_batches(batches: list[tuple[int, list[Item]]], runners: list[BatchRunne
                    len(runner.search.specs), len(runner.search.groups))
       try:
         record = runner.run(resume)
-      except RunError:
+      except (RunError, WriteError):
         raise
       except Exception as error:  # one batch failing must not lose the others
         message = f"batch {index} ({', '.join(i.name for i in batch)}) failed: {error}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import resource
 import shutil
 import subprocess
 import time
@@ -112,4 +113,19 @@ def test_the_input_folder_as_workdir_is_refused_in_one_line(finished_pair, tmp_p
   result = deblur(f"--config.data_dir={inputs}", *flags[1:], f"--workdir={inputs}")
   assert_one_line_error(result, 2, "is the folder of the input images", "choose another --workdir")
   assert sorted(p.name for p in inputs.iterdir()) == ["a.png", "b.png"]  # nothing written there
+
+
+def test_a_workdir_that_takes_no_output_exits_2_with_one_line(finished_pair, tmp_path):
+  """Issue #31, item 5: a full disk exited 1 although nothing was written. Files here may not grow past
+  2 kB (RLIMIT_FSIZE; Python ignores SIGXFSZ), so the first checkpoint's write fails as on a full disk."""
+  root, flags = finished_pair
+
+  def small_files():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+  result = subprocess.run([*DEBLUR, "--config=default", *flags, f"--workdir={tmp_path / 'work'}"],
+                          capture_output=True, text=True, timeout=300, cwd=REPO, preexec_fn=small_files,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+  assert_one_line_error(result, 2, "cannot be written", "File too large", "batch_", "--workdir")
+  assert not list((tmp_path / "work" / "records").iterdir())
 
