@@ -34,6 +34,7 @@ import contextlib
 import logging as pylogging
 import os
 import platform
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -324,7 +325,16 @@ def _run_batches(batches: list[tuple[int, list[Item]]], runners: list[BatchRunne
   return status
 
 
+class _Terminated(KeyboardInterrupt):
+  """SIGTERM, raised as Ctrl-C's KeyboardInterrupt is, so that both end the run the same way."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+  raise _Terminated()
+
+
 def main(argv: list[str]) -> None:
+  signal.signal(signal.SIGTERM, _on_sigterm)  # `kill`, a batch system's stop: as Ctrl-C
   if len(argv) > 1:
     _fail(f"unexpected arguments {' '.join(argv[1:])}; settings go in --config.KEY=VALUE", 2)
   try:
@@ -351,8 +361,8 @@ def main(argv: list[str]) -> None:
       status = deblur(config, Path(_WORKDIR.value), _RESUME.value, _QUIET.value, held)
     except RunError as error:
       _fail(str(error), 2)
-    except KeyboardInterrupt:
-      _fail("interrupted; continue with --resume", 130)
+    except KeyboardInterrupt as stop:  # Ctrl-C (SIGINT) or SIGTERM
+      _fail("interrupted; continue with --resume", 143 if isinstance(stop, _Terminated) else 130)
     finally:
       if processes > 1:  # every process gets here, also after an error, so that none waits forever
         _wait_for_all_processes("selfdeblur_jax_run_done")

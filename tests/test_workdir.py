@@ -9,6 +9,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import time
 
@@ -129,3 +130,24 @@ def test_a_workdir_that_takes_no_output_exits_2_with_one_line(finished_pair, tmp
   assert_one_line_error(result, 2, "cannot be written", "File too large", "batch_", "--workdir")
   assert not list((tmp_path / "work" / "records").iterdir())
 
+
+def test_sigterm_ends_the_run_as_ctrl_c_does(finished_pair, tmp_path):
+  """Issue #31, item 5: SIGTERM ended the run silently; it now says how to continue, as SIGINT does."""
+  root, flags = finished_pair
+  workdir = tmp_path / "work"
+  # One image with test_cli's kill test's settings: the same program (compiled once per suite).
+  run = subprocess.Popen([*DEBLUR, "--config=default", f"--config.data_dir={root / 'in' / 'a.png'}",
+                          *flags[1:], "--config.num_steps=400",
+                          "--config.chunk_size=4", "--config.checkpoint_every=8", f"--workdir={workdir}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+  deadline = time.time() + 240
+  while (not list((workdir / "checkpoints").glob("batch_*.msgpack")) and run.poll() is None
+         and time.time() < deadline):
+    time.sleep(0.01)
+  run.send_signal(signal.SIGTERM)
+  _, stderr = run.communicate(timeout=120)
+  assert run.returncode == 143, stderr
+  assert "Traceback" not in stderr
+  assert [line for line in stderr.splitlines() if line.startswith("deblur: error:")] == [
+      "deblur: error: interrupted; continue with --resume"]
