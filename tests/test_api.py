@@ -114,3 +114,12 @@ def test_a_program_config_file_works_in_the_api_too():
     resolve_config({"kernel_sizez": 3})
   result = fit_selfdeblur(GOOD, 3, config=resolve_config({**config.to_dict(), **TINY}))
   assert result.kernel.shape == (3, 3)
+
+
+def test_the_nonblind_output_is_an_image_in_0_1(small_image):
+  """Issue #31, item 4: with candidates.output="nonblind", x was the deconvolution's raw values (after a
+  short run, [-0.35, 1.38] here); x and x_latent are images in [0, 1], as G_x's are."""
+  result = fit_selfdeblur(small_image, 5, config={**TINY, "candidates": {"output": "nonblind"}})
+  for image in (result.x, result.x_latent):
+    assert 0 <= image.min() and image.max() <= 1 and image.max() > image.min()
+  np.testing.assert_array_equal(result.x, result.x_latent[2:-2, 2:-2])
