@@ -1,0 +1,38 @@
+"""What a new user's inputs and settings met (issue #31, item 5): each refused or taken at its root,
+with a line that says what it is."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import grey_photo
+from PIL import Image
+
+from selfdeblur_jax.data import ImageError, expand_inputs, read_image
+
+GREY = (grey_photo()[200:224, 230:254] * 255).astype(np.uint8)
+
+
+def test_a_cmyk_jpeg_is_called_cmyk(tmp_path):
+  path = tmp_path / "print.jpg"
+  Image.fromarray(np.dstack([GREY] * 3)).convert("CMYK").save(path)
+  with pytest.raises(ImageError, match="CMYK") as refused:
+    read_image(path, mode="rgb")
+  assert "RGBA" not in str(refused.value) and "alpha" not in str(refused.value)
+
+
+def test_a_file_whose_name_holds_glob_characters_is_taken_as_the_file(tmp_path):
+  Image.fromarray(GREY).save(tmp_path / "shot[1].png")
+  Image.fromarray(GREY).save(tmp_path / "shot1.png")  # what the name read as a pattern would match
+  assert expand_inputs(str(tmp_path / "shot[1].png")) == [tmp_path / "shot[1].png"]
+  assert expand_inputs(str(tmp_path / "shot[0-9].png")) == [tmp_path / "shot1.png"]  # still a pattern
+
+
+def test_a_glob_skips_the_folders_it_matches(tmp_path):
+  Image.fromarray(GREY).save(tmp_path / "a.png")
+  (tmp_path / "old.png").mkdir()  # a folder whose name looks like an image
+  assert expand_inputs(str(tmp_path / "*.png")) == [tmp_path / "a.png"]
+  (tmp_path / "a.png").unlink()
+  with pytest.raises(ImageError, match=r"matches 1 folder\(s\) and no file"):
+    expand_inputs(str(tmp_path / "*.png"))
+
