@@ -8,7 +8,9 @@ import pytest
 from conftest import grey_photo
 from PIL import Image
 
+from selfdeblur_jax.app_config import get_base_config
 from selfdeblur_jax.data import ImageError, expand_inputs, read_image
+from selfdeblur_jax.problems import plan_sources
 
 GREY = (grey_photo()[200:224, 230:254] * 255).astype(np.uint8)
 
@@ -35,4 +37,18 @@ def test_a_glob_skips_the_folders_it_matches(tmp_path):
   (tmp_path / "a.png").unlink()
   with pytest.raises(ImageError, match=r"matches 1 folder\(s\) and no file"):
     expand_inputs(str(tmp_path / "*.png"))
+
+
+def test_a_kernel_sizes_key_that_names_no_input_is_an_error(tmp_path):
+  """An error, not a warning: the misspelt image would run, for hours, with the default kernel size."""
+  for name in ("a", "b"):
+    Image.fromarray(GREY).save(tmp_path / f"{name}.png")
+  config = get_base_config()
+  config.data_dir, config.kernel_size = str(tmp_path), 5
+  config.kernel_sizes = {"a": 7, "bb": 9}
+  with pytest.raises(ImageError, match=r"kernel_sizes names 'bb', which is no input's name \(the inputs: a, b\)"):
+    plan_sources(config)
+  config.kernel_sizes = {"a": 7}
+  sources, errors = plan_sources(config)
+  assert [(s.name, s.kernel_size) for s in sources] == [("a", 7), ("b", 5)] and not errors
 
