@@ -81,8 +81,9 @@ def validate_image(y: Any, name: str = "y") -> np.ndarray:
     raise ValueError(f"{name} has {int(np.sum(~np.isfinite(array)))} non-finite value(s) (NaN or inf); "
                      "clean or inpaint them first")
   if array.size and (array.min() < 0.0 or array.max() > 1.0):
-    raise ValueError(f"{name} must have values in [0, 1], got [{array.min():.4g}, {array.max():.4g}]; "
-                     "scale 8-bit images by 1/255")
+    # float32's shortest repr: a value one step above 1 shows as 1.0000001, not as 1
+    raise ValueError(f"{name} must have values in [0, 1], got [{array.min()!s}, {array.max()!s}]; "
+                     "scale 8-bit images by 1/255, or clip")
   return array
 
 
