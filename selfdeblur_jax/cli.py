@@ -386,8 +386,14 @@ def _wait_for_all_processes(name: str) -> None:
 
 
 def _one_line(error: BaseException) -> str:
+  """The error's message on one line; of a traceback nested in it (config_flags puts the traceback of
+  an error inside a config file into its message), only the error itself."""
   text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
   text = str(text).replace("\\n", "\n").replace("\\'", "'")  # config_flags nests reprs
+  head, traceback, tail = text.partition("Traceback (most recent call last):")
+  if traceback:
+    raised = [line.strip() for line in tail.splitlines() if line.strip()][-1:]
+    text = " ".join([head.strip(), *(line.removeprefix("ValueError: ") for line in raised)])
   return " ".join(part.strip() for part in str(text).splitlines() if part.strip()) or type(error).__name__
 
 
@@ -401,7 +407,9 @@ def _parse_flags(argv: list[str]) -> list[str]:
       name = entries[0].removeprefix("--config.kernel_sizes.")
       _fail(f"{entries[0]}: per-file kernel sizes are one mapping; write it whole, e.g. "
             f"--config.kernel_sizes=\"{{'{name}': 21}}\"", 2)
-    _fail(f"{_one_line(error)} (see --help)", 2)
+    text = _one_line(error)
+    _, parsing, raised = text.partition("Error whilst parsing config file:")
+    _fail(f"--config: {raised.strip()}" if parsing else f"{text} (see --help)", 2)
 
 
 def _config_argument(argv: list[str]) -> list[str]:

@@ -3,10 +3,14 @@ with a line that says what it is."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import numpy as np
 import pytest
-from conftest import grey_photo
+from conftest import REPO, grey_photo
 from PIL import Image
+from test_cli import DEBLUR, assert_one_line_error
 
 from selfdeblur_jax.app_config import get_base_config
 from selfdeblur_jax.data import ImageError, expand_inputs, read_image
@@ -52,3 +56,11 @@ def test_a_kernel_sizes_key_that_names_no_input_is_an_error(tmp_path):
   sources, errors = plan_sources(config)
   assert [(s.name, s.kernel_size) for s in sources] == [("a", 7), ("b", 5)] and not errors
 
+
+@pytest.mark.parametrize("config,known", [("mini_levin:robsut", "known: robust"),
+                                          ("photo:CPU", "known: cpu, robust")])
+def test_a_misspelt_preset_is_one_clean_line_listing_the_known_ones(tmp_path, config, known):
+  result = subprocess.run([*DEBLUR, f"--config={config}", f"--workdir={tmp_path}"], capture_output=True,
+                          text=True, timeout=120, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+  assert_one_line_error(result, 2, "unknown config argument", known)
+  assert 'File "' not in result.stderr
