@@ -64,8 +64,15 @@ from selfdeblur_jax.outputs import output_names
 from selfdeblur_jax.photo.scale import photo_kernel_size
 from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
 from selfdeblur_jax.problems import Item, Source, load_sources, plan_sources
-from selfdeblur_jax.records import (RECORDS, complete, merge_summaries, read_record, remove_temporaries, write_record,
-                                    write_summary)
+from selfdeblur_jax.records import (
+  RECORDS,
+  complete,
+  merge_summaries,
+  read_record,
+  remove_temporaries,
+  write_record,
+  write_summary,
+)
 from selfdeblur_jax.runner import BatchRunner, RunError, fingerprint, fingerprint_difference
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/levin.py.",
