@@ -25,7 +25,7 @@ from conftest import REPO, grey_photo
 from test_cli import TINY_FLAGS
 
 SERVER = """
-import io, json, os, sys, traceback
+import io, json, os, signal, sys, traceback
 import matplotlib.pyplot as plt
 from selfdeblur_jax import cli  # imports JAX without starting a backend: safe to fork
 plt.subplots()[0].savefig(io.BytesIO(), format="png")  # matplotlib's first figure costs most
@@ -37,6 +37,7 @@ for line in sys.stdin:
     os.dup2(out, 1)
     os.dup2(out, 2)
     os.environ.update(job["env"])
+    signal.alarm(300)  # a run that hangs ends (SIGALRM) instead of holding up the test
     sys.argv = job["argv"]
     code = 0
     try:
@@ -55,7 +56,8 @@ for line in sys.stdin:
 
 class ForkServer:
   """Runs `deblur` with given arguments and environment in processes forked from one that has
-  imported the program; `run` returns the exit status (−9: killed by SIGKILL) and the output."""
+  imported the program; `run` returns the exit status (−9: killed by SIGKILL, −14: hung for 300 s)
+  and the output."""
 
   def __init__(self, tmp_path):
     self.tmp_path, self.count = tmp_path, 0
