@@ -8,8 +8,9 @@ Usage: deblur --config=CONFIG[:robust] [--config.KEY=VALUE ...] [--workdir=DIR] 
   deblur --config=levin --config.data_dir=../shared/datasets/levin --workdir=runs/levin --resume
   deblur --config=color --config.data_dir=photo.jpg --config.kernel_size=31
 
-CONFIG is a shipped config (demo, default, paper, levin, mini_levin, lai, color) or a config file;
-':robust' runs 4 candidates per image and keeps the one a no-reference selector prefers. Any
+CONFIG is a shipped config (demo, default, paper, levin, mini_levin, lai, color, photo) or a config
+file; ':robust' runs 4 candidates per image and keeps the one a no-reference selector prefers
+(photo also takes ':cpu', a smaller window and network, and ':cpu,robust'). Any
 setting can be overridden with --config.KEY=VALUE (e.g. --config.num_steps=2000, a mapping as
 --config.kernel_sizes="{'photo': 31}").
 
