@@ -43,12 +43,17 @@ class Candidate:
 
 @dataclasses.dataclass
 class FitResult:
-  """What one SelfDeblur fit returns: the chosen candidate, and all of them."""
+  """What one SelfDeblur fit returns: the chosen candidate, and all of them.
 
-  x: np.ndarray  # H×W sharp estimate: the centre crop of the latent image, aligned with y
+  `x` and `x_latent` are images in [0, 1], as y is: G_x's output (a sigmoid's), or with
+  `candidates.output="nonblind"` the non-blind deconvolution of y, clipped to [0, 1] (its ringing
+  overshoots; the command line's PNGs are clipped the same way).
+  """
+
+  x: np.ndarray  # H×W sharp estimate in [0, 1]: the centre crop of the latent image, aligned with y
   kernel: np.ndarray  # K×K, blur(x_latent, kernel) ≈ y; ≥ 0, sums to 1; centred if candidates.centre_kernel
   loss_history: np.ndarray  # (num_steps,) loss at each step of the chosen candidate
-  x_latent: np.ndarray  # (H+K−1)×(W+K−1) latent image (support size if larger: see fit_batch)
+  x_latent: np.ndarray  # (H+K−1)×(W+K−1) latent image in [0, 1] (support size if larger: see fit_batch)
   kernel_size: int  # the size of `kernel`: the chosen candidate's (candidates[chosen].kernel_size), or
   #   the requested size where candidates.centre_kernel padded a smaller chosen kernel to it
   seed: int
@@ -76,8 +81,9 @@ def validate_image(y: Any, name: str = "y") -> np.ndarray:
     raise ValueError(f"{name} has {int(np.sum(~np.isfinite(array)))} non-finite value(s) (NaN or inf); "
                      "clean or inpaint them first")
   if array.size and (array.min() < 0.0 or array.max() > 1.0):
-    raise ValueError(f"{name} must have values in [0, 1], got [{array.min():.4g}, {array.max():.4g}]; "
-                     "scale 8-bit images by 1/255")
+    # float32's shortest repr: a value one step above 1 shows as 1.0000001, not as 1
+    raise ValueError(f"{name} must have values in [0, 1], got [{array.min()!s}, {array.max()!s}]; "
+                     "scale 8-bit images by 1/255, or clip")
   return array
 
 
@@ -219,12 +225,13 @@ def output_stage(y: np.ndarray, x: np.ndarray, x_latent: np.ndarray | None, kern
                  config: ml_collections.ConfigDict) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
   """(x, x_latent, kernel) returned for a finished candidate with G_x's image x (latent x_latent) and
   `kernel`, asked at `size`: the kernel centred at that size where `candidates.centre_kernel`, and y
-  deconvolved with it where `candidates.output == "nonblind"`; G_x's images otherwise."""
+  deconvolved with it where `candidates.output == "nonblind"` (clipped to [0, 1], the range of an
+  image); G_x's images otherwise."""
   if config.candidates.centre_kernel:
     kernel = output_kernel(kernel, size)
   if config.candidates.output == "nonblind":
-    x_latent = np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(kernel),
-                                               float(config.candidates.nonblind_weight)))
+    x_latent = np.clip(np.asarray(deconv_sparse_latent(jnp.asarray(y), jnp.asarray(kernel),
+                                                       float(config.candidates.nonblind_weight))), 0, 1)
     x = np.asarray(crop_to_image(x_latent, y.shape))
   return x, x_latent, kernel
 

@@ -8,8 +8,9 @@ Usage: deblur --config=CONFIG[:robust] [--config.KEY=VALUE ...] [--workdir=DIR] 
   deblur --config=levin --config.data_dir=../shared/datasets/levin --workdir=runs/levin --resume
   deblur --config=color --config.data_dir=photo.jpg --config.kernel_size=31
 
-CONFIG is a shipped config (demo, default, paper, levin, mini_levin, lai, color) or a config file;
-':robust' runs 4 candidates per image and keeps the one a no-reference selector prefers. Any
+CONFIG is a shipped config (demo, default, paper, levin, mini_levin, lai, color, photo) or a config
+file; ':robust' runs 4 candidates per image and keeps the one a no-reference selector prefers
+(photo also takes ':cpu', a smaller window and network, and ':cpu,robust'). Any
 setting can be overridden with --config.KEY=VALUE (e.g. --config.num_steps=2000, a mapping as
 --config.kernel_sizes="{'photo': 31}").
 
@@ -19,17 +20,22 @@ Options:
   --resume                   continue from the checkpoints in --workdir; skip finished images
   --quiet                    no progress bar; warnings and errors only
 
-Writes, per image, `<name>_x.png`, `<name>_k.png`, `<name>.npz` and `<name>_progress.png`, and a
-`summary.json`; checkpoints every `checkpoint_every` steps, and with --resume continues a killed run
-to the same result (refusing checkpoints and results made with other settings). Exit status: 0 all
-images done, 1 some images could not be used or failed, 2 the run could not start.
+Writes, per image, `<name>_x.png`, `<name>_k.png`, `<name>.npz` and `<name>_progress.png`, then its
+record `records/<name>.json`, and a `summary.json` of every recorded image; checkpoints every
+`checkpoint_every` steps. With --resume a run killed at any instant continues to the same result,
+skipping recorded images (refusing checkpoints and results made with other settings). One run at a
+time per workdir: another one waits for it. Exit status: 0 all images done, 1 some images could not
+be used or failed, 2 the run could not start or wrote nothing (settings, inputs, a workdir that cannot
+be written), 130 or 143 interrupted by Ctrl-C or SIGTERM (continue with --resume).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging as pylogging
 import os
 import platform
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -47,19 +53,28 @@ from ml_collections import config_flags
 from tqdm import tqdm
 
 from selfdeblur_jax import __version__
-from selfdeblur_jax.api import group_by_shape, validate_kernel_size
+from selfdeblur_jax.api import FitResult, group_by_shape, validate_kernel_size
 from selfdeblur_jax.app_config import engine_config
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.configs import NAMES as CONFIG_NAMES
 from selfdeblur_jax.configs import config_path
-from selfdeblur_jax.data import ImageError
 from selfdeblur_jax.evaluation import evaluate
-from selfdeblur_jax.io import write_json
-from selfdeblur_jax.outputs import merge_summaries, output_names, outputs_complete, read_summary, summary_path
+from selfdeblur_jax.io import WriteError
+from selfdeblur_jax.lock import workdir_lock
+from selfdeblur_jax.outputs import output_names
 from selfdeblur_jax.photo.pipeline import STATUS_NOT_IMPROVED
 from selfdeblur_jax.photo.scale import photo_kernel_size
 from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
 from selfdeblur_jax.problems import Item, Source, load_sources, plan_sources
+from selfdeblur_jax.records import (
+  RECORDS,
+  complete,
+  merge_summaries,
+  read_record,
+  remove_temporaries,
+  write_record,
+  write_summary,
+)
 from selfdeblur_jax.runner import BatchRunner, RunError, fingerprint, fingerprint_difference
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/levin.py.",
@@ -81,7 +96,8 @@ def _fail(message: str, status: int) -> None:
 
 def _check_workdir(workdir: Path) -> None:
   try:
-    (workdir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    for folder in ("checkpoints", RECORDS):
+      (workdir / folder).mkdir(parents=True, exist_ok=True)
     # A probe of this process's own: the processes of a multi-host run check one workdir at once.
     fd, probe = tempfile.mkstemp(prefix=".write_test.", dir=workdir)
     os.close(fd)
@@ -89,6 +105,15 @@ def _check_workdir(workdir: Path) -> None:
   except OSError as error:
     raise RunError(f"workdir {workdir} cannot be written ({error.strerror}); choose another with "
                    "--workdir") from None
+
+
+def _check_apart(sources: list[Source], workdir: Path) -> None:
+  """RunError where the workdir is the folder of an input: the outputs would land among the inputs,
+  and the next run would deblur them (a_x.png into a_x_x.png)."""
+  folders = {source.path.resolve().parent for source in sources if source.path is not None}
+  if workdir.resolve() in folders:
+    raise RunError(f"--workdir {workdir} is the folder of the input images, so the outputs would be "
+                   f"read as inputs by the next run; choose another --workdir (e.g. {workdir / 'deblurred'})")
 
 
 def _batches(sources: list[Source], max_batch_size: int) -> list[list[Source]]:
@@ -111,8 +136,9 @@ def _versions() -> dict[str, str]:
           "python": platform.python_version()}
 
 
-def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool) -> int:
-  """The program; returns the exit status."""
+def _plan(config: ml_collections.ConfigDict) -> tuple[list[Source], list[str]]:
+  """The inputs planned from their headers (every process plans every input), with the settings checked
+  first; RunError for a run that cannot start. Process 0 prints each unusable input's line."""
   if config.kernel_size:
     try:
       validate_kernel_size(config.kernel_size, name="kernel_size")
@@ -120,48 +146,132 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
       raise RunError(f"{error} (--config.kernel_size)") from None
   try:
     resolve_config(engine_config(config))
-  except ValueError as error:
-    raise RunError(str(error)) from None
-  try:
-    sources, errors = plan_sources(config)  # from the files' headers: every process plans every input
-  except ImageError as error:
+    sources, errors = plan_sources(config)
+  except ValueError as error:  # ImageError included
     raise RunError(str(error)) from None
   if jax.process_index() > 0:
     errors = []  # every process plans the same inputs: process 0 reports them
   for message in errors:
     print(f"deblur: error: {message}", file=sys.stderr)
-  if not sources:
-    if errors:  # each already reported on its own line
-      return 2
-    raise RunError("no usable image")
-  _check_workdir(workdir)
+  return sources, errors
 
+
+def _finished(sources: list[Source], config: ml_collections.ConfigDict, workdir: Path,
+              errors: list[str]) -> list[Source]:
+  """The inputs whose results the workdir holds, recorded, made with these settings (--resume skips
+  them); RunError for one made with other settings. Outputs without a record (a run stopped while
+  writing them) count as unfinished."""
   engine = resolve_config(engine_config(config))
-  previous = read_summary(workdir)
-  finished, todo = [], []
+  finished = []
   for source in sources:
-    (finished if resume and outputs_complete(workdir, source) else todo).append(source)
-  # Finished results are checked against the settings by reading their inputs, dealt out like batches.
-  mine_finished, read_errors = _load(finished[jax.process_index()::jax.process_count()], config)
+    if complete(workdir, read_record(workdir, source.name)):
+      finished.append(source)
+    elif all((workdir / name).exists() for name in output_names(source.name)):
+      logging.info("resume: %s: its outputs have no record (a run stopped while writing them); redone",
+                   source.name)
+  # Checked against the settings by reading their inputs, dealt out to the processes like batches.
+  mine, read_errors = _load(finished[jax.process_index()::jax.process_count()], config)
   errors += read_errors
-  for item in mine_finished:
-    stored = previous.get(item.name, {}).get("fingerprint")
+  for item in mine:
+    stored = (read_record(workdir, item.name) or {}).get("fingerprint")
     difference = fingerprint_difference(stored, fingerprint(item, engine, config))
     if difference:
       raise RunError(f"{item.name}: its finished result in {workdir} was made with other settings "
                      f"({difference}); resume with those settings, or use a fresh --workdir")
+  return finished
+
+
+def _entry(item: Item, result: FitResult, written: dict[str, Any], runner: BatchRunner) -> dict[str, Any]:
+  """An image's summary entry (its record): what made it, the chosen candidate and every candidate."""
+  entry = {"source": item.source, "kernel_size": result.kernel_size,
+           "fingerprint": runner.fingerprints[item.name],
+           "requested_kernel_size": item.kernel_size, "seed": result.seed,
+           "final_loss": float(result.loss_history[-1]), "batch": runner.index,
+           "chosen": result.chosen,
+           "candidates": [{"seed": c.seed, "restart": c.restart, "kernel_size": c.kernel_size,
+                           "steps": c.steps, "status": c.status, "final_loss": c.final_loss,
+                           "score": None if np.isnan(c.score) else c.score}
+                          for c in result.candidates],
+           "outputs": output_names(item.name)}
+  if item.photo is not None:  # the kernel written is at the photo's scale
+    entry["kernel_size"] = photo_kernel_size(result.kernel_size, item.estimate_scale)
+    entry["requested_kernel_size"] = photo_kernel_size(item.kernel_size, item.estimate_scale)
+    entry["estimate_scale"] = item.estimate_scale
+    entry["estimate_kernel_size"] = result.kernel_size
+  entry["kernel_main_path_mass"] = main_path_mass(result.kernel)
+  if entry["kernel_main_path_mass"] < SCATTERED_BELOW and written.get("status") != STATUS_NOT_IMPROVED:
+    print(f"deblur: warning: {item.name}: the kernel is scattered (only "
+          f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
+          f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
+          "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
+  if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
+    border = max(item.y.shape) // 10
+    entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
+    entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)
+  entry.update(written)  # what the writer decided (photo mode: status "deblurred" or "not improved")
+  if written.get("status") == STATUS_NOT_IMPROVED:
+    print(f"deblur: {item.name}: not improved, so the input is kept as {item.name}_x.png: "
+          f"{written['reason']}", file=sys.stderr)
+  return entry
+
+
+def _record_batch(runner: BatchRunner, batch: list[Item], record: dict[str, Any], workdir: Path,
+                  errors: list[str]) -> list[str]:
+  """Record each image of a finished batch (its outputs are written); the names recorded. An image
+  whose every candidate failed has no outputs: its error line instead."""
+  recorded = []
+  for item, result, written in zip(batch, record.pop("results"), record.pop("written")):
+    if result.status != "ok":
+      steps = result.candidates[result.chosen].steps
+      message = (f"{item.source}: the loss became non-finite at step {steps} in every candidate; "
+                 "nothing written (check the learning rates and the input)")
+      print(f"deblur: error: {message}", file=sys.stderr)
+      errors.append(message)
+      continue
+    write_record(workdir, item.name, _entry(item, result, written, runner))
+    recorded.append(item.name)
+  return recorded
+
+
+def _take_workdir(workdir: Path, held: contextlib.ExitStack) -> None:
+  """Process 0 locks the workdir for this run (another run there: a line saying so, then it waits for
+  it to end) and clears the temporary files of killed runs; the other processes wait until it has."""
+  if jax.process_index() == 0:
+    held.enter_context(workdir_lock(workdir, on_wait=lambda holder: print(
+        f"deblur: {workdir} is in use by another run ({holder}); waiting for it to end (Ctrl-C to stop)",
+        file=sys.stderr, flush=True)))
+    remove_temporaries(workdir)
+  _wait_for_all_processes("selfdeblur_jax_workdir_taken")
+
+
+def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool,
+           held: contextlib.ExitStack | None = None) -> int:
+  """The program; returns the exit status. The workdir's lock is kept on `held` (main releases it once
+  the processes' summaries are merged), or released on return."""
+  with contextlib.ExitStack() as own:
+    return _deblur(config, workdir, resume, quiet, own if held is None else held)
+
+
+def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool,
+            held: contextlib.ExitStack) -> int:
+  sources, errors = _plan(config)
+  if not sources:
+    if errors:  # each already reported on its own line
+      return 2
+    raise RunError("no usable image")
+  _check_apart(sources, workdir)
+  _check_workdir(workdir)
+  _take_workdir(workdir, held)
+
+  finished = _finished(sources, config, workdir, errors) if resume else []
+  todo = [source for source in sources if source not in finished]
   skipped = [source.name for source in finished]
   if skipped:
     logging.info("resume: %d image(s) already complete: %s", len(skipped), ", ".join(skipped))
-  # The summary describes what the workdir holds: earlier images whose outputs are still complete
-  # stay listed (a failed or partial rerun never drops them); this run's results replace theirs.
-  summary: dict[str, Any] = {
-      "config": config.to_dict(), "versions": _versions(),
-      "device": str(jax.local_devices()[0]), "backend": jax.default_backend(),
-      "images": {name: entry for name, entry in previous.items()
-                 if entry.get("outputs") and all((workdir / out).exists() for out in entry["outputs"])},
-      "batches": [], "errors": errors,
-  }
+  # summary.json: this run's settings, batches and errors, and every image the workdir holds recorded
+  # (earlier images stay listed: a failed or partial rerun never drops them).
+  run = {"config": config.to_dict(), "versions": _versions(), "device": str(jax.local_devices()[0]),
+         "backend": jax.default_backend()}
   # Batches are formed from all images, then dealt out to the processes: a batch (and its checkpoint)
   # is the same whatever the number of processes, so a run can resume under another process count.
   # Each process reads only the inputs of its own batches.
@@ -178,7 +288,29 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
   if resume:
     for runner in runners:
       runner.check_resume()
+  done = list(skipped) if jax.process_index() == 0 else []  # this process's images, recorded
+  try:
+    status = _run_batches(batches, runners, workdir, resume, quiet, run, errors, done)
+  except WriteError as error:  # a full disk, a workdir made read-only: the next batch would fail too
+    message = (f"{workdir} cannot be written ({error.strerror}: {error.filename}); free some space or "
+               "choose another --workdir, then continue with --resume")
+    if not done:
+      raise RunError(message) from None  # nothing written: as a run that could not start
+    print(f"deblur: error: {message}", file=sys.stderr)
+    errors.append(message)
+    status = 1
+  logging.info("%d image(s) done, %d error(s); results in %s", len(done), len(errors), workdir)
+  if not quiet:
+    print(f"deblur: {len(done)} image(s) written to {workdir}" + (f", {len(errors)} error(s)" if errors else ""))
+  return status
+
+
+def _run_batches(batches: list[tuple[int, list[Item]]], runners: list[BatchRunner], workdir: Path,
+                 resume: bool, quiet: bool, run: dict[str, Any], errors: list[str], done: list[str]) -> int:
+  """Run this process's batches, recording each finished image (into `done`) and rewriting the summary
+  after each batch; the exit status. WriteError stops the run: the workdir cannot take its results."""
   status = 1 if errors else 0
+  records: list[dict[str, Any]] = []
   total = sum(runner.search.planned_work() for runner in runners)  # candidate·steps
   with tqdm(total=total, unit="step", disable=quiet, dynamic_ncols=True, desc="deblur") as progress:
     for (index, batch), runner in zip(batches, runners):
@@ -188,66 +320,33 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
                    len(runner.search.specs), len(runner.search.groups))
       try:
         record = runner.run(resume)
-      except RunError:
+      except (RunError, WriteError):
         raise
       except Exception as error:  # one batch failing must not lose the others
         message = f"batch {index} ({', '.join(i.name for i in batch)}) failed: {error}"
         print(f"deblur: error: {message}", file=sys.stderr)
-        summary["errors"].append(message)
+        errors.append(message)
         status = 1
         continue
-      for item, result, written in zip(batch, record.pop("results"), record.pop("written")):
-        if result.status != "ok":
-          steps = result.candidates[result.chosen].steps
-          message = (f"{item.source}: the loss became non-finite at step {steps} in every candidate; "
-                     "nothing written (check the learning rates and the input)")
-          print(f"deblur: error: {message}", file=sys.stderr)
-          summary["errors"].append(message)
-          status = 1
-          continue
-        entry = {"source": item.source, "kernel_size": result.kernel_size,
-                 "fingerprint": runner.fingerprints[item.name],
-                 "requested_kernel_size": item.kernel_size, "seed": result.seed,
-                 "final_loss": float(result.loss_history[-1]), "batch": index,
-                 "chosen": result.chosen,
-                 "candidates": [{"seed": c.seed, "restart": c.restart, "kernel_size": c.kernel_size,
-                                 "steps": c.steps, "status": c.status, "final_loss": c.final_loss,
-                                 "score": None if np.isnan(c.score) else c.score}
-                                for c in result.candidates],
-                 "outputs": output_names(item.name)}
-        if item.photo is not None:  # the kernel written is at the photo's scale
-          entry["kernel_size"] = photo_kernel_size(result.kernel_size, item.estimate_scale)
-          entry["requested_kernel_size"] = photo_kernel_size(item.kernel_size, item.estimate_scale)
-          entry["estimate_scale"] = item.estimate_scale
-          entry["estimate_kernel_size"] = result.kernel_size
-        entry["kernel_main_path_mass"] = main_path_mass(result.kernel)
-        if entry["kernel_main_path_mass"] < SCATTERED_BELOW and written.get("status") != STATUS_NOT_IMPROVED:
-          print(f"deblur: warning: {item.name}: the kernel is scattered (only "
-                f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
-                f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
-                "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
-        if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
-          border = max(item.y.shape) // 10
-          entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
-          entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)
-        entry.update(written)  # what the writer decided (photo mode: status "deblurred" or "not improved")
-        if written.get("status") == STATUS_NOT_IMPROVED:
-          print(f"deblur: {item.name}: not improved, so the input is kept as {item.name}_x.png: "
-                f"{written['reason']}", file=sys.stderr)
-        summary["images"][item.name] = entry
-      summary["batches"].append(record)
-      write_json(summary_path(workdir), summary)
-  write_json(summary_path(workdir), summary)
-  mine = [item.name for _, batch in batches for item in batch] + (skipped if jax.process_index() == 0 else [])
-  done = sum(name in summary["images"] for name in mine)
-  logging.info("%d image(s) done, %d error(s); results in %s", done, len(summary["errors"]), workdir)
-  if not quiet:
-    print(f"deblur: {done} image(s) written to {workdir}" +
-          (f", {len(summary['errors'])} error(s)" if summary["errors"] else ""))
+      recorded = _record_batch(runner, batch, record, workdir, errors)
+      status = status if len(recorded) == len(batch) else 1
+      done += recorded
+      records.append(record)
+      write_summary(workdir, run, records, errors)
+  write_summary(workdir, run, records, errors)
   return status
 
 
+class _Terminated(KeyboardInterrupt):
+  """SIGTERM, raised as Ctrl-C's KeyboardInterrupt is, so that both end the run the same way."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+  raise _Terminated()
+
+
 def main(argv: list[str]) -> None:
+  signal.signal(signal.SIGTERM, _on_sigterm)  # `kill`, a batch system's stop: as Ctrl-C
   if len(argv) > 1:
     _fail(f"unexpected arguments {' '.join(argv[1:])}; settings go in --config.KEY=VALUE", 2)
   try:
@@ -269,17 +368,18 @@ def main(argv: list[str]) -> None:
             "--coordinator=HOST:PORT (process 0's address)", 2)
     jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU hosts talk over gloo
     jax.distributed.initialize(_COORDINATOR.value, processes, _PROCESS_ID.value)
-  try:
-    status = deblur(config, Path(_WORKDIR.value), _RESUME.value, _QUIET.value)
-  except RunError as error:
-    _fail(str(error), 2)
-  except KeyboardInterrupt:
-    _fail("interrupted; continue with --resume", 130)
-  finally:
-    if processes > 1:  # every process gets here, also after an error, so that none waits forever
-      _wait_for_all_processes("selfdeblur_jax_run_done")
-      if jax.process_index() == 0:
-        merge_summaries(Path(_WORKDIR.value), processes)
+  with contextlib.ExitStack() as held:  # the workdir's lock, until the summaries are merged
+    try:
+      status = deblur(config, Path(_WORKDIR.value), _RESUME.value, _QUIET.value, held)
+    except RunError as error:
+      _fail(str(error), 2)
+    except KeyboardInterrupt as stop:  # Ctrl-C (SIGINT) or SIGTERM
+      _fail("interrupted; continue with --resume", 143 if isinstance(stop, _Terminated) else 130)
+    finally:
+      if processes > 1:  # every process gets here, also after an error, so that none waits forever
+        _wait_for_all_processes("selfdeblur_jax_run_done")
+        if jax.process_index() == 0:
+          merge_summaries(Path(_WORKDIR.value), processes)
   sys.exit(status)
 
 
@@ -298,8 +398,14 @@ def _wait_for_all_processes(name: str) -> None:
 
 
 def _one_line(error: BaseException) -> str:
+  """The error's message on one line; of a traceback nested in it (config_flags puts the traceback of
+  an error inside a config file into its message), only the error itself."""
   text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
   text = str(text).replace("\\n", "\n").replace("\\'", "'")  # config_flags nests reprs
+  head, traceback, tail = text.partition("Traceback (most recent call last):")
+  if traceback:
+    raised = [line.strip() for line in tail.splitlines() if line.strip()][-1:]
+    text = " ".join([head.strip(), *(line.removeprefix("ValueError: ") for line in raised)])
   return " ".join(part.strip() for part in str(text).splitlines() if part.strip()) or type(error).__name__
 
 
@@ -313,7 +419,9 @@ def _parse_flags(argv: list[str]) -> list[str]:
       name = entries[0].removeprefix("--config.kernel_sizes.")
       _fail(f"{entries[0]}: per-file kernel sizes are one mapping; write it whole, e.g. "
             f"--config.kernel_sizes=\"{{'{name}': 21}}\"", 2)
-    _fail(f"{_one_line(error)} (see --help)", 2)
+    text = _one_line(error)
+    _, parsing, raised = text.partition("Error whilst parsing config file:")
+    _fail(f"--config: {raised.strip()}" if parsing else f"{text} (see --help)", 2)
 
 
 def _config_argument(argv: list[str]) -> list[str]:

@@ -116,6 +116,17 @@ def _unknown_keys(config: Mapping[str, Any], default: Mapping[str, Any], prefix:
   return unknown
 
 
+def _check_sections(config: Mapping[str, Any], default: Mapping[str, Any], prefix: str = "") -> None:
+  """ValueError for a section (model_x, loss, ...) given as something else than a mapping."""
+  for key, value in config.items():
+    if key in default and _is_tree(default[key]):
+      if not _is_tree(value):
+        example = {k: default[key][k] for k in list(default[key].keys())[:1]}
+        raise ValueError(f"{prefix}{key} must be a mapping of its settings (e.g. {example}, or leave it "
+                         f"out for the defaults), got {value!r}")
+      _check_sections(value, default[key], f"{prefix}{key}.")
+
+
 def resolve_config(config: Mapping[str, Any] | None,
                    base: ml_collections.ConfigDict | None = None) -> ml_collections.ConfigDict:
   """`base` (default: get_default_config()) updated with `config`; unknown keys raise ValueError.
@@ -130,6 +141,7 @@ def resolve_config(config: Mapping[str, Any] | None,
     config = config.to_dict()
   if base is None:  # a program config (configs/*.py): the engine takes its part
     config = {k: v for k, v in config.items() if k not in PROGRAM_KEYS}
+  _check_sections(config, resolved)
   unknown = _unknown_keys(config, resolved)
   if unknown:
     raise ValueError(f"unknown config key(s) {', '.join(sorted(unknown))}; known top-level keys: "

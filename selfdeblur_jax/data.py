@@ -27,13 +27,19 @@ class ImageError(ValueError):
 
 
 def expand_inputs(spec: str) -> list[Path]:
-  """The image files named by a file, a directory (its images, sorted) or a glob pattern."""
-  if any(ch in spec for ch in "*?["):
-    paths = sorted(Path(p) for p in glob.glob(spec))
+  """The image files named by a file, a directory (its images, sorted) or a glob pattern. A path that
+  exists is taken as it is, also where its name holds glob characters (`shot[1].png`); a pattern's
+  folders are not images: skipped."""
+  path = Path(spec)
+  if not path.exists() and any(ch in spec for ch in "*?["):
+    matches = sorted(Path(p) for p in glob.glob(spec))
+    paths = [p for p in matches if p.is_file()]
+    if not paths and matches:
+      raise ImageError(f"{spec}: the pattern matches {len(matches)} folder(s) and no file; match the "
+                       f"images in them, e.g. '{Path(spec) / '*.png'}'")
     if not paths:
       raise ImageError(f"{spec}: the pattern matches no file; check the path and quoting")
     return paths
-  path = Path(spec)
   if path.is_dir():
     paths = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not paths:
@@ -81,6 +87,9 @@ def read_image(path: str | os.PathLike, mode: str = "grey") -> np.ndarray:
   if image.dtype != np.uint8:
     raise ImageError(f"{path}: {image.dtype} pixels ({image.dtype.itemsize * 8}-bit); convert it to "
                      "8-bit, e.g. with imageio: (im / 257).astype('uint8')")
+  if image.ndim == 3 and image.shape[-1] == 4 and _mode(path) == "CMYK":
+    raise ImageError(f"{path}: is a CMYK image (print colours); convert it to RGB, e.g. with Pillow: "
+                     "Image.open(path).convert('RGB').save('photo.png')")
   if image.ndim == 3 and image.shape[-1] == 4:
     raise ImageError(f"{path}: has an alpha channel (RGBA); flatten it onto a background and save "
                      "as RGB or grey")
@@ -98,6 +107,14 @@ def read_image(path: str | os.PathLike, mode: str = "grey") -> np.ndarray:
   if mode == "rgb" and image.ndim == 2:
     image = np.repeat(image[..., None], 3, axis=-1)
   return image.astype(np.float32) / 255.0
+
+
+def _mode(path: str | os.PathLike) -> str | None:
+  """The file's colour mode as Pillow names it ("RGBA", "CMYK", ...), None where it has none."""
+  try:
+    return iio.immeta(path).get("mode")
+  except Exception:  # a reader without modes
+    return None
 
 
 def center_crop(image: np.ndarray, size: int | None) -> np.ndarray:

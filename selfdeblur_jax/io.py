@@ -1,7 +1,8 @@
 """Atomic file output: every result is written to a temporary file beside it, then renamed.
 
 A run that is killed part-way therefore leaves each output either complete or absent, never half
-written, and never destroys what an earlier run wrote until the replacement is whole.
+written, and never destroys what an earlier run wrote until the replacement is whole. A file that cannot
+be written (full disk, read-only folder) raises `WriteError`, which names it.
 """
 
 from __future__ import annotations
@@ -16,23 +17,38 @@ from typing import Any
 import imageio.v3 as iio
 import numpy as np
 
+from selfdeblur_jax import crashpoint
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+TEMPORARIES = ".*.tmp"  # what the temporary files of write_bytes match (a killed run may leave some)
+
+
+class WriteError(OSError):
+  """A file that could not be written: full disk, read-only or missing folder, ... (str names it)."""
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+  """`data` into `path` atomically: a temporary file beside it, synced, then renamed over it."""
   path = Path(path)
-  fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+  try:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+  except OSError as error:
+    raise WriteError(error.errno, error.strerror or str(error), str(path)) from None
   try:
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
     with os.fdopen(fd, "wb") as f:
       f.write(data)
       f.flush()
       os.fsync(f.fileno())
+    crashpoint.reached(f"{path.name} written")
     os.replace(tmp, path)
-  except BaseException:
+  except BaseException as error:
     Path(tmp).unlink(missing_ok=True)
+    if isinstance(error, OSError) and not isinstance(error, WriteError):
+      raise WriteError(error.errno, error.strerror or str(error), str(path)) from None
     raise
+  crashpoint.reached(f"{path.name} renamed")
 
 
 def write_png(path: str | os.PathLike, image: np.ndarray) -> None:

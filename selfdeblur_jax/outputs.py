@@ -1,22 +1,21 @@
-"""What a run writes: each image's result files, and summary.json (one per process, merged at the end).
+"""What a run writes for each image: its result files (the image's record, `records`, follows them).
 Every file is written atomically (`io`)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import jax
 import ml_collections
 import numpy as np
 
 from selfdeblur_jax.api import FitResult
 from selfdeblur_jax.color import ycbcr_to_rgb
 from selfdeblur_jax.figures import photo_figure, progress_figure
-from selfdeblur_jax.io import write_json, write_npz, write_png
+from selfdeblur_jax.io import write_npz, write_png
 from selfdeblur_jax.photo.pipeline import STATUS_DEBLURRED, PhotoSettings, finish_photo
-from selfdeblur_jax.problems import Item, Source
+from selfdeblur_jax.problems import Item
+from selfdeblur_jax.records import forget
 
 OUTPUT_SUFFIXES = ("_x.png", "_k.png", ".npz", "_progress.png")
 
@@ -26,18 +25,15 @@ def output_names(name: str) -> list[str]:
   return [f"{name}{suffix}" for suffix in OUTPUT_SUFFIXES]
 
 
-def outputs_complete(workdir: Path, item: Item | Source) -> bool:
-  """Whether every file of the image's result is in workdir (a finished image, skipped on --resume)."""
-  return all((workdir / name).exists() for name in output_names(item.name))
-
-
 def write_result(out: Path, item: Item, result: FitResult, snapshots: list,
                  engine: ml_collections.ConfigDict, config: ml_collections.ConfigDict) -> dict[str, Any]:
   """An image's files: `<name>_x.png`, `_k.png`, `.npz` and `_progress.png` (photo mode: the whole
   photo restored with the window's kernel, at the photo's scale), in the directory `out`.
 
   Returns the fields the image's summary entry gets from what was written ({} outside photo mode).
+  The image's record goes first: until a new one follows these files, the image counts as unfinished.
   """
+  forget(out, item.name)
   x = result.x
   if item.photo is not None:  # photo mode: the whole photo, restored with the window's kernel, or kept
     restored, kernel, status, reason, details = finish_photo(item.photo, result.kernel, result.kernel_size,
@@ -61,35 +57,3 @@ def write_result(out: Path, item: Item, result: FitResult, snapshots: list,
   progress_figure(out / f"{item.name}_progress.png", f"{item.name} (K={result.kernel_size})", item.y,
                   snapshots, result.loss_history, switch)
   return {}
-
-
-def summary_path(workdir: Path) -> Path:
-  """summary.json, or with several processes this process's part of it (merged by process 0)."""
-  if jax.process_count() == 1:
-    return workdir / "summary.json"
-  return workdir / f"summary.process{jax.process_index()}.json"
-
-
-def merge_summaries(workdir: Path, count: int) -> None:
-  """Process 0, after all processes are done: one summary.json from every process's part."""
-  paths = [path for i in range(count) if (path := workdir / f"summary.process{i}.json").exists()]
-  if not paths:
-    return
-  parts = [json.loads(path.read_text()) for path in paths]
-  merged = {**parts[0], "images": {}, "batches": [], "errors": [], "processes": count}
-  for part in parts:
-    merged["images"].update(part["images"])
-    merged["batches"] += part["batches"]
-    merged["errors"] += part["errors"]
-  write_json(workdir / "summary.json", merged)
-  for path in paths:  # summary.json now holds them
-    path.unlink()
-
-
-def read_summary(workdir: Path) -> dict[str, Any]:
-  """The images recorded in an earlier run's summary.json ({} if there is none or it is unreadable)."""
-  try:
-    images = json.loads((workdir / "summary.json").read_text()).get("images", {})
-  except (OSError, ValueError, AttributeError):
-    return {}
-  return images if isinstance(images, dict) else {}

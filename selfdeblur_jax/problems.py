@@ -68,6 +68,16 @@ def kernel_size_for(name: str, config: ml_collections.ConfigDict, shape: tuple[i
   return check_kernel_size(size, name)
 
 
+def check_kernel_sizes(config: ml_collections.ConfigDict, names: list[str]) -> None:
+  """ImageError for a `kernel_sizes` key that names no input: a typo would leave its image with the
+  default size (or none), found out only once the run is over."""
+  unknown = sorted(set(config.kernel_sizes.keys()) - set(names))
+  if unknown:
+    shown = ", ".join(names[:6]) + (f", ... ({len(names)} inputs)" if len(names) > 6 else "")
+    raise ImageError(f"kernel_sizes names {', '.join(map(repr, unknown))}, which is no input's name "
+                     f"(the inputs: {shown}); write the file's name without its extension, or drop the key")
+
+
 def synthetic_item(config: ml_collections.ConfigDict) -> Item:
   """The demo problem: a crop of matplotlib's bundled photo, blurred with a seeded motion kernel."""
   s = config.synthetic
@@ -223,7 +233,9 @@ def plan_sources(config: ml_collections.ConfigDict) -> tuple[list[Source], list[
                    int(config.kernel_size or s.kernel_size))], []
   sources, errors = [], []
   paths = input_paths(config)
-  for path, name in zip(paths, output_names(paths)):
+  names = output_names(paths)
+  check_kernel_sizes(config, names)
+  for path, name in zip(paths, names):
     try:
       full = image_shape(path)
       shape, size = prepared_shape(path, full, kernel_size_for(name, config, _downscaled(full, config)), config)

@@ -16,7 +16,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from selfdeblur_jax import checkpoint
+from selfdeblur_jax import checkpoint, crashpoint
 from selfdeblur_jax.api import collect_results
 from selfdeblur_jax.app_config import engine_config
 from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
@@ -152,6 +152,7 @@ class BatchRunner:
       every = int(self.config.checkpoint_every)
 
       def on_chunk(g: int, step: int, states) -> None:
+        crashpoint.reached(f"{self.checkpoint_path.stem} step {step}")
         active = int(np.sum(jax.device_get(states.active)))
         previous, self.group_step[g] = self.group_step[g], step
         self.progress.update((step - previous) * active)
@@ -186,7 +187,8 @@ class BatchRunner:
 
   def _save(self) -> None:
     states = [g.real_states() for g in self.search.groups]  # without padding: any device count
-    checkpoint.save(self.checkpoint_path, states, self._checkpoint_extra())
+    with crashpoint.scope(f"checkpoint of step {max(self.group_step)}"):
+      checkpoint.save(self.checkpoint_path, states, self._checkpoint_extra())
 
   def _restore(self) -> None:
     template = [g.real_states() for g in self.search.groups]

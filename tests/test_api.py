@@ -114,3 +114,28 @@ def test_a_program_config_file_works_in_the_api_too():
     resolve_config({"kernel_sizez": 3})
   result = fit_selfdeblur(GOOD, 3, config=resolve_config({**config.to_dict(), **TINY}))
   assert result.kernel.shape == (3, 3)
+
+
+def test_the_nonblind_output_is_an_image_in_0_1(small_image):
+  """Issue #31, item 4: with candidates.output="nonblind", x was the deconvolution's raw values (after a
+  short run, [-0.35, 1.38] here); x and x_latent are images in [0, 1], as G_x's are."""
+  result = fit_selfdeblur(small_image, 5, config={**TINY, "candidates": {"output": "nonblind"}})
+  for image in (result.x, result.x_latent):
+    assert 0 <= image.min() and image.max() <= 1 and image.max() > image.min()
+  np.testing.assert_array_equal(result.x, result.x_latent[2:-2, 2:-2])
+
+
+def test_a_value_one_float32_step_above_1_is_shown_as_it_is():
+  """Issue #31: the message said "got [0, 1]" (4 significant digits) for a maximum of 1.0000001."""
+  y = np.full((16, 16), 0.5, np.float32)
+  y[3, 4] = np.nextafter(np.float32(1), np.float32(2))
+  with pytest.raises(ValueError, match=r"got \[0\.5, 1\.0000001\]"):
+    fit_selfdeblur(y, 3, config=TINY)
+
+
+def test_a_section_that_is_not_a_mapping_is_named():
+  """Issue #31: config={"model_x": None} gave "'NoneType' object is not subscriptable"."""
+  with pytest.raises(ValueError, match=r"model_x must be a mapping of its settings.*got None"):
+    fit_selfdeblur(GOOD, 3, config={"model_x": None})
+  with pytest.raises(ValueError, match=r"candidates must be a mapping.*got 'robust'"):
+    resolve_config({"candidates": "robust"})

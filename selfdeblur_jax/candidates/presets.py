@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import ml_collections
 
 
@@ -36,10 +38,18 @@ def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
 PRESETS = {"robust": robust}
 
 
-def apply_preset(config: ml_collections.ConfigDict, name: str | None) -> ml_collections.ConfigDict:
-  """`config` with the named preset applied (None or '': unchanged); ValueError for unknown names."""
-  if not name:
-    return config
-  if name not in PRESETS:
-    raise ValueError(f"unknown config argument {name!r}; known: {', '.join(sorted(PRESETS))}")
-  return PRESETS[name](config)
+def apply_preset(config: ml_collections.ConfigDict, name: str | None,
+                 own: Mapping[str, Callable[[ml_collections.ConfigDict], ml_collections.ConfigDict]] | None = None
+                 ) -> ml_collections.ConfigDict:
+  """`config` with the named presets applied, in order: one name or several joined by commas (None or
+  '': unchanged); `own` are a config file's own presets (photo's `cpu`). ValueError for an unknown
+  name, listing the known ones."""
+  presets = {**PRESETS, **(own or {})}
+  for part in (name or "").split(","):
+    if not part:
+      continue
+    if part not in presets:
+      raise ValueError(f"unknown config argument {part!r}; known: {', '.join(sorted(presets))} "
+                       "(several: joined by commas)")
+    config = presets[part](config)
+  return config

@@ -36,6 +36,4 @@ def get_config(arg: str | None = None):
   config.loss.switch_step = 500
   config.optim.boundaries = (1000, 1500, 2000)
   config.max_batch_size = 4
-  for part in (arg or "").split(","):
-    config = cpu(config) if part == "cpu" else apply_preset(config, part)
-  return config
+  return apply_preset(config, arg, {"cpu": cpu})
