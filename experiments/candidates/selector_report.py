@@ -1,4 +1,5 @@
-"""Score every no-reference selector on the labelled pool (benchmarks/candidate_pool.py) offline.
+"""Score every no-reference selector on the labelled pool (experiments/candidates/candidate_pool.py) offline.
+Backs benchmarks/RESULTS.md, "Candidates and the selector".
 
 For each image and base seed, the candidates are the pool's runs of that seed whose margin and restart
 are in --margins and --restarts. Each selector picks one candidate per set using only y and the
@@ -6,9 +7,9 @@ candidates' (x, k, loss); the ground truth then says how good the pick was: how 
 candidate, how often within 0.5 dB of it, its worst loss, the mean PSNR of the picks, and how many
 picks end below the blurry input. --halving simulates early stopping from the pool's snapshots.
 
-  python benchmarks/selector_report.py --margins=0,2 --restarts=0
-  python benchmarks/selector_report.py --margins=2 --restarts=0,1,2,3 --halving=300,600
-  python benchmarks/selector_report.py --margins=0 --restarts=0,1 --size_factors=1,0.6667 \
+  python -m experiments.candidates.selector_report --margins=0,2 --restarts=0
+  python -m experiments.candidates.selector_report --margins=2 --restarts=0,1,2,3 --halving=300,600
+  python -m experiments.candidates.selector_report --margins=0 --restarts=0,1 --size_factors=1,0.6667 \
       --size_handicap=0.25 --halving=600,900 --output=nonblind_centred      # the robust mode's sets
 
 Ground-truth scores of every run are cached in <pool>/<variant>/scores.json.
@@ -24,18 +25,15 @@ from pathlib import Path
 import ml_collections
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks.common import LEVIN_DATA, RESULTS
+from benchmarks.levin import NONBLIND_WEIGHT, load_problem, profile_config
 
-from levin import NONBLIND_WEIGHT, load_problem, profile_config  # noqa: E402
-
-from selfdeblur_jax.candidates.search import halving_keep  # noqa: E402
-from selfdeblur_jax.candidates.selection import SELECTORS, score_candidates  # noqa: E402
-from selfdeblur_jax.config import final_data_term_at  # noqa: E402
-from selfdeblur_jax.evaluation import deconv_sparse, evaluate  # noqa: E402
-from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
-from selfdeblur_jax.physics.kernel_centre import centre_kernel, pad_kernel  # noqa: E402
+from selfdeblur_jax.candidates.search import halving_keep
+from selfdeblur_jax.candidates.selection import SELECTORS, score_candidates
+from selfdeblur_jax.config import final_data_term_at
+from selfdeblur_jax.evaluation import deconv_sparse, evaluate
+from selfdeblur_jax.io import write_bytes, write_json
+from selfdeblur_jax.physics.kernel_centre import centre_kernel, pad_kernel
 
 
 def load_runs(pool: Path, variant: str) -> list[dict]:
@@ -117,7 +115,7 @@ def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int]
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--pool", type=Path, default=REPO / "benchmarks" / "results" / "pool_mini")
+  parser.add_argument("--pool", type=Path, default=RESULTS / "pool_mini")
   parser.add_argument("--variant", default="plain")
   parser.add_argument("--margins", default="0,2")
   parser.add_argument("--restarts", default="0")
@@ -134,7 +132,7 @@ def main() -> None:
                       help="the picks' image: G_x's, y deconvolved with the kernel, or with the kernel centred "
                       "(the robust mode since candidates.centre_kernel)")
   parser.add_argument("--selectors", default=",".join(SELECTORS))
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
   parser.add_argument("--out", type=Path, default=None, help="write the Markdown report here")
   args = parser.parse_args()
   mini = profile_config("mini")  # the pool's runs are mini-profile runs

@@ -1,4 +1,5 @@
 """A roofline projection of the full Levin protocol on a GPU, from XLA's own FLOP and byte counts (issue #8).
+Backs benchmarks/RESULTS.md, "Speed on this CPU".
 
 No GPU has been lent to this project yet, so this is a projection, not a measurement: one training step of
 the full profile (255², G_x 128 channels, kernel 15) is compiled here, XLA's cost analysis gives its FLOPs
@@ -9,26 +10,22 @@ HBM3 3.35 TB/s). The byte count is the CPU compilation's (its fusions differ fro
 memory bound is indicative only. What fraction of the peak a real run reaches is what the device
 script (benchmarks/device_suite.py) measures when a GPU is lent.
 
-  python benchmarks/roofline.py
+  python -m experiments.speed.roofline
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import jax
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks.common import RESULTS
+from benchmarks.device_suite import KERNEL, LEVIN_IMAGES, LEVIN_STEPS, profile_config
 
-from device_suite import KERNEL, LEVIN_IMAGES, LEVIN_STEPS, profile_config  # noqa: E402
-
-from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
-from selfdeblur_jax.train import init_batch, make_train_step, precision_scope, program_config  # noqa: E402
+from selfdeblur_jax.io import write_bytes, write_json
+from selfdeblur_jax.train import init_batch, make_train_step, precision_scope, program_config
 
 
 def step_cost(profile: str) -> dict[str, float]:
@@ -53,7 +50,7 @@ def main() -> None:
   parser.add_argument("--bf16_tflops", type=float, default=989.0)
   parser.add_argument("--bandwidth_tbs", type=float, default=3.35)
   parser.add_argument("--target_s", type=float, default=180.0, help="the goal: 3 minutes")
-  parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "roofline_h100.json")
+  parser.add_argument("--out", type=Path, default=RESULTS / "roofline_h100.json")
   args = parser.parse_args()
   cost = step_cost(args.profile)
   total_flops = cost["flops"] * LEVIN_IMAGES * LEVIN_STEPS

@@ -1,37 +1,34 @@
 """What centring the kernel on its centroid does to the non-blind result, on every pooled run (issue #11).
+Backs benchmarks/RESULTS.md, "Candidates and the selector".
 
-For each run of the labelled pool (benchmarks/candidate_pool.py), its final kernel k: y deconvolved
+For each run of the labelled pool (experiments/candidates/candidate_pool.py), its final kernel k: y deconvolved
 with k as it is, and with `centre_kernel(k)` (physics/kernel_centre.py: moved by whole pixels to its
 centroid, what leaves the support dropped, renormalised), both scored against the sharp crop as SPEC §6
 scores (aligned with at most 5 px of shift). Writes a Markdown report beside the pool's other reports.
 
-  python benchmarks/kernel_centring.py
+  python -m experiments.candidates.kernel_centring
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks.common import LEVIN_DATA, RESULTS
+from benchmarks.levin import NONBLIND_WEIGHT, load_problem, profile_config
+from experiments.candidates.selector_report import load_runs, truth
 
-from levin import NONBLIND_WEIGHT, load_problem, profile_config  # noqa: E402
-from selector_report import load_runs, truth  # noqa: E402
-
-from selfdeblur_jax.evaluation import deconv_sparse, evaluate  # noqa: E402
-from selfdeblur_jax.io import write_bytes  # noqa: E402
-from selfdeblur_jax.physics.kernel_centre import centre_kernel  # noqa: E402
+from selfdeblur_jax.evaluation import deconv_sparse, evaluate
+from selfdeblur_jax.io import write_bytes
+from selfdeblur_jax.physics.kernel_centre import centre_kernel
 
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--pool", type=Path, default=REPO / "benchmarks" / "results" / "pool_mini")
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
+  parser.add_argument("--pool", type=Path, default=RESULTS / "pool_mini")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
   parser.add_argument("--out", type=Path, default=None)
   args = parser.parse_args()
   crop = int(profile_config("mini").crop)

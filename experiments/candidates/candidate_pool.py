@@ -1,13 +1,14 @@
 """A labelled pool of SelfDeblur runs for choosing a no-reference selector offline (issue #11).
+Backs benchmarks/RESULTS.md, "Candidates and the selector".
 
 Each run is one candidate of one Levin image (mini profile, SPEC §6/§7): a (seed, restart) draw on a
 kernel support of scaled_size(K, f) + 2·margin (f: a size factor, as `candidates.size_factors`; 1: K).
 Every run is trained to the end (no early stopping) and its x and k are kept at the snapshot steps too,
 so that selectors and early-stopping rules can be scored against the ground truth later without
-re-running (benchmarks/selector_report.py).
+re-running (experiments/candidates/selector_report.py).
 
-  python benchmarks/candidate_pool.py --images=subset --seeds=0,1 --restarts=0,1,2 --margins=0,2
-  python benchmarks/candidate_pool.py --images=im4_kernel4 --seeds=0 --restarts=0,1 --size_factors=0.6667
+  python -m experiments.candidates.candidate_pool --images=subset --seeds=0,1 --restarts=0,1,2 --margins=0,2
+  python -m experiments.candidates.candidate_pool --images=im4_kernel4 --seeds=0 --restarts=0,1 --size_factors=0.6667
 
 Resumable: one file per run, <out_dir>/<variant>/<image>/m<margin>_s<seed>_r<restart>.npz (with a size
 factor f other than 1: f<f:.3f>_m<margin>_s<seed>_r<restart>.npz)
@@ -28,19 +29,16 @@ from pathlib import Path
 import jax
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks.common import LEVIN_DATA, RESULTS, require_data
+from benchmarks.levin import VARIANTS, image_names, load_problem, profile_config
 
-from levin import VARIANTS, image_names, load_problem, profile_config  # noqa: E402
-
-from selfdeblur_jax.app_config import engine_config  # noqa: E402
-from selfdeblur_jax.candidates.search import scaled_size  # noqa: E402
-from selfdeblur_jax.config import resolve_config  # noqa: E402
-from selfdeblur_jax.io import write_bytes  # noqa: E402
-from selfdeblur_jax.physics.blur import crop_to_image  # noqa: E402
-from selfdeblur_jax.sharding import num_shards  # noqa: E402
-from selfdeblur_jax.train import compiled_outputs, init_batch, program_config, train  # noqa: E402
+from selfdeblur_jax.app_config import engine_config
+from selfdeblur_jax.candidates.search import scaled_size
+from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.io import write_bytes
+from selfdeblur_jax.physics.blur import crop_to_image
+from selfdeblur_jax.sharding import num_shards
+from selfdeblur_jax.train import compiled_outputs, init_batch, program_config, train
 
 
 def run_path(out_dir: Path, variant: str, name: str, margin: int, seed: int, restart: int,
@@ -98,13 +96,12 @@ def main() -> None:
   parser.add_argument("--size_factors", default="1",
                       help="kernel size factors f: support scaled_size(K, f) + 2m (e.g. 1,0.6667)")
   parser.add_argument("--snap_steps", default="300,600,900,1200")
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
-  parser.add_argument("--out_dir", type=Path, default=REPO / "benchmarks" / "results" / "pool_mini")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
+  parser.add_argument("--out_dir", type=Path, default=RESULTS / "pool_mini")
   parser.add_argument("--set", action="append", default=[],
                       help="engine override KEY=VALUE (Python literal), e.g. loss.tv_weight=1e-3")
   args = parser.parse_args()
-  if not args.data_dir.is_dir():
-    sys.exit(f"candidate_pool.py: error: no Levin data at {args.data_dir}; pass --data_dir")
+  require_data(args.data_dir, "candidate_pool.py")
   config = profile_config("mini")
   for item in args.set:  # use another --out_dir for runs with other settings
     key, value = item.split("=", 1)

@@ -1,7 +1,8 @@
 """What the robust mode costs: seconds per image of `configs/mini_levin.py:robust` against one plain run
 of the same images, measured side by side (alternating, compilation excluded) on this machine.
+Backs benchmarks/RESULTS.md, "Robust mode".
 
-  python benchmarks/candidate_cost.py --images=im1_kernel1,im4_kernel8 --num_steps=300 --rounds=2
+  python -m experiments.candidates.candidate_cost --images=im1_kernel1,im4_kernel8 --num_steps=300 --rounds=2
 
 Both runs use the mini profile; --num_steps shortens both alike (the schedule's boundaries, the loss
 switch and the early-stopping fractions scale with it), so the ratio is that of whole runs. Each timed
@@ -11,23 +12,19 @@ fit follows an untimed one of the same shapes, so that XLA's compilation is not 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import jax
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks.common import LEVIN_DATA, RESULTS
+from benchmarks.levin import image_names, load_problem, profile_config
 
-from levin import image_names, load_problem, profile_config  # noqa: E402
-
-from selfdeblur_jax import fit_batch  # noqa: E402
-from selfdeblur_jax.app_config import engine_config  # noqa: E402
-from selfdeblur_jax.candidates import CandidateSearch, plan_candidates  # noqa: E402
-from selfdeblur_jax.config import resolve_config  # noqa: E402
-from selfdeblur_jax.io import write_json  # noqa: E402
+from selfdeblur_jax import fit_batch
+from selfdeblur_jax.app_config import engine_config
+from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
+from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.io import write_json
 
 
 def shortened(arg: str | None, steps: int):
@@ -45,8 +42,8 @@ def main() -> None:
   parser.add_argument("--images", default="im1_kernel1,im4_kernel8")
   parser.add_argument("--num_steps", type=int, default=300)
   parser.add_argument("--rounds", type=int, default=2)
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
-  parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "candidate_cost.json")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
+  parser.add_argument("--out", type=Path, default=RESULTS / "candidate_cost.json")
   args = parser.parse_args()
   names = image_names(args.images)
   problems = [load_problem(n, args.data_dir, 128) for n in names]

@@ -1,9 +1,10 @@
 """Can a run that ends below its blurry input be told without ground truth? Signals measured on the pool.
+Backs benchmarks/RESULTS.md, "Candidates and the selector".
 
 Issue #11 asks that no result be worse than its blurry input. The selector chooses among candidates; when
 every candidate of an image is wrong (im2_kernel6, seed 1, robust mode), choosing cannot help, and only
 a signal that says "this kernel is wrong" could (for example by returning the input). This script scores
-every snapshot (x, k) of every pooled run (benchmarks/candidate_pool.py) with no-reference signals, and
+every snapshot (x, k) of every pooled run (experiments/candidates/candidate_pool.py) with no-reference signals, and
 the ground truth says whether y deconvolved with that kernel beat the blurry input:
 
 - `l1l2_vs_y`: ℓ1/ℓ2 of the deconvolution's gradients over ℓ1/ℓ2 of y's (below 1: sparser than the input);
@@ -13,28 +14,24 @@ the ground truth says whether y deconvolved with that kernel beat the blurry inp
 For each signal: the single threshold that best separates the snapshots that beat the input by more
 than 0.5 dB from those below it, and how many of each it misclassifies.
 
-  python benchmarks/failure_signals.py
+  python -m experiments.candidates.failure_signals
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks.common import LEVIN_DATA, RESULTS
+from benchmarks.levin import NONBLIND_WEIGHT, load_problem, profile_config
+from experiments.candidates.selector_report import load_runs, truth
 
-from levin import NONBLIND_WEIGHT, load_problem, profile_config  # noqa: E402
-from selector_report import load_runs, truth  # noqa: E402
-
-from selfdeblur_jax.candidates.selection import _crop, border_mass, gradient_l1l2, nonblind_latents  # noqa: E402
-from selfdeblur_jax.io import write_bytes  # noqa: E402
-from selfdeblur_jax.physics.kernel_shape import main_path_mass  # noqa: E402
+from selfdeblur_jax.candidates.selection import _crop, border_mass, gradient_l1l2, nonblind_latents
+from selfdeblur_jax.io import write_bytes
+from selfdeblur_jax.physics.kernel_shape import main_path_mass
 
 SIGNALS = ("l1l2_vs_y", "main_path_mass", "border_mass")
 
@@ -53,8 +50,8 @@ def best_threshold(values: np.ndarray, good: np.ndarray) -> tuple[float, str, in
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--pool", type=Path, default=REPO / "benchmarks" / "results" / "pool_mini")
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
+  parser.add_argument("--pool", type=Path, default=RESULTS / "pool_mini")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
   parser.add_argument("--out", type=Path, default=None, help="Markdown report (default: in the pool's reports/)")
   args = parser.parse_args()
   crop = int(profile_config("mini").crop)

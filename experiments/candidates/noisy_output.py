@@ -1,43 +1,40 @@
 """Does the robust mode's output stage amplify noise? (issue #11, acceptance 4; no training).
+Backs benchmarks/RESULTS.md, "Candidates and the selector".
 
 The robust mode returns y deconvolved non-blindly with the chosen kernel (`deconv_sparse`, prior weight
 `candidates.nonblind_weight` = 0.003). For each image of SPEC §6's subset, noise-free and with the
 'noisy' variant of benchmarks/levin.py (σ = 0.01, seeded, 8-bit), y is deconvolved with the true kernel
-and with the pool's seed-0 kernel (benchmarks/candidate_pool.py, margin 0, restart 0, final step,
+and with the pool's seed-0 kernel (experiments/candidates/candidate_pool.py, margin 0, restart 0, final step,
 centred as the robust mode centres it) at several prior weights, and scored as SPEC §6 scores (PSNR /
 SSIM, at most 5 px of shift) beside the blurry input. It also prints the noise estimate σ̂ that a
 noise-dependent weight would use. It isolates the output stage: whether noise spoils the kernel that
 training finds is what `levin.py --variant=noisy` measures.
 
-  python benchmarks/noisy_output.py
+  python -m experiments.candidates.noisy_output
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks.common import LEVIN_DATA, RESULTS
+from benchmarks.levin import MINI_SUBSET, levin_true_kernel, load_problem, profile_config
 
-from levin import MINI_SUBSET, levin_true_kernel, load_problem, profile_config  # noqa: E402
-
-from selfdeblur_jax.evaluation import deconv_sparse, evaluate  # noqa: E402
-from selfdeblur_jax.io import write_bytes  # noqa: E402
-from selfdeblur_jax.physics.kernel_centre import centre_kernel  # noqa: E402
-from selfdeblur_jax.physics.noise import estimate_noise_sigma  # noqa: E402
+from selfdeblur_jax.evaluation import deconv_sparse, evaluate
+from selfdeblur_jax.io import write_bytes
+from selfdeblur_jax.physics.kernel_centre import centre_kernel
+from selfdeblur_jax.physics.noise import estimate_noise_sigma
 
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--weights", default="0.003,0.006,0.01")
-  parser.add_argument("--pool", type=Path, default=REPO / "benchmarks" / "results" / "pool_mini" / "plain")
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
-  parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "noisy_output.md")
+  parser.add_argument("--pool", type=Path, default=RESULTS / "pool_mini" / "plain")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
+  parser.add_argument("--out", type=Path, default=RESULTS / "noisy_output.md")
   args = parser.parse_args()
   weights = [float(w) for w in args.weights.split(",")]
   crop = int(profile_config("mini").crop)

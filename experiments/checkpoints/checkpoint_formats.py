@@ -1,8 +1,9 @@
 """Checkpoint formats, measured (issue #10 asks for orbax unless a measurement says otherwise):
 save and restore time of one mini-profile batch state (4 problems) with our Flax-msgpack file
 (`selfdeblur_jax/checkpoint.py`, written atomically) and with orbax's StandardCheckpointer.
+Backs benchmarks/RESULTS.md, "Checkpoints".
 
-  python benchmarks/checkpoint_formats.py   # prints the figures and writes them as JSON
+  python -m experiments.checkpoints.checkpoint_formats   # prints the figures and writes them as JSON
 
 Best of 3 for each; orbax's save includes waiting for its background write to finish.
 """
@@ -10,7 +11,6 @@ Best of 3 for each; orbax's save includes waiting for its background write to fi
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,17 +18,14 @@ from pathlib import Path
 import jax
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from benchmarks.common import RESULTS
+from benchmarks.levin import profile_config
 
-from levin import profile_config  # noqa: E402
-
-from selfdeblur_jax import checkpoint  # noqa: E402
-from selfdeblur_jax.app_config import engine_config  # noqa: E402
-from selfdeblur_jax.config import resolve_config  # noqa: E402
-from selfdeblur_jax.io import write_json  # noqa: E402
-from selfdeblur_jax.train import init_batch  # noqa: E402
+from selfdeblur_jax import checkpoint
+from selfdeblur_jax.app_config import engine_config
+from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.io import write_json
+from selfdeblur_jax.train import init_batch
 
 
 def best_of(fn, repeats: int = 3) -> float:
@@ -63,7 +60,7 @@ def main() -> None:
 
     result["orbax_save_s"] = best_of(orbax_save)
     result["orbax_restore_s"] = best_of(lambda: checkpointer.restore(where, {"states": host}))
-  write_json(REPO / "benchmarks" / "results" / "checkpoint_formats.json", result)
+  write_json(RESULTS / "checkpoint_formats.json", result)
   print(", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()))
 
 

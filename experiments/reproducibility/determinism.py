@@ -1,4 +1,5 @@
 """Is a result bit-for-bit the same alone, beside a batch-mate, and run again? (issues #10, #11)
+Backs benchmarks/RESULTS.md, "Reproducibility".
 
 Two random H×H images, kernel 9, seeds 0 and 1: fitted as a pair in one program three times, and the
 first alone. Prints the largest difference of the first problem's (and the second's) loss history
@@ -6,23 +7,18 @@ between the repeated pair runs, and between the first problem alone and in the p
 means the result depends only on the image, its settings and its seed. Run it with and without
 several simulated CPU devices (XLA_FLAGS=--xla_force_host_platform_device_count=2) to compare.
 
-  python benchmarks/determinism.py --size=128 --steps=40 --network=mini
+  python -m experiments.reproducibility.determinism --size=128 --steps=40 --network=mini
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 import jax
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from selfdeblur_jax import fit_batch  # noqa: E402
+from selfdeblur_jax import fit_batch
 
 NETWORKS = {  # G_x settings; G_k keeps the default 1000-unit hidden layer
     "tiny": {"channels": 16, "skip_channels": 4, "num_scales": 3, "nonlocal_from_scale": 2},

@@ -1,8 +1,9 @@
 """The step's pieces, each timed in two formulations: the one the step used before issue #8's changes
 and the one it uses now (the figures behind the docstrings of losses.ssim, physics.blur,
 models.conv and models.skip_net).
+Backs benchmarks/RESULTS.md, "Speed on this CPU".
 
-  python benchmarks/cpu_kernels.py [--out=benchmarks/results/cpu_kernels.json]
+  python -m experiments.speed.cpu_kernels [--out=benchmarks/results/cpu_kernels.json]
 
 Every case runs inside a jitted `fori_loop` (as the training step does), forward and backward unless
 it says forward; the two formulations of a case run one after the other, median of 5 timings. Prints
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,14 +23,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from selfdeblur_jax.io import write_json  # noqa: E402
-from selfdeblur_jax.losses import gaussian_window, ssim, ssim_from_moments  # noqa: E402
-from selfdeblur_jax.models import conv as conv_module  # noqa: E402
-from selfdeblur_jax.models.skip_net import _upsample_2x  # noqa: E402
-from selfdeblur_jax.physics import blur  # noqa: E402
+from benchmarks.common import RESULTS
+from selfdeblur_jax.io import write_json
+from selfdeblur_jax.losses import gaussian_window, ssim, ssim_from_moments
+from selfdeblur_jax.models import conv as conv_module
+from selfdeblur_jax.models.skip_net import _upsample_2x
+from selfdeblur_jax.physics import blur
 
 DIMS = ("NHWC", "HWIO", "NHWC")
 
@@ -83,7 +81,7 @@ def weight_gradient_blocks(block_bytes: int):
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "cpu_kernels.json")
+  parser.add_argument("--out", type=Path, default=RESULTS / "cpu_kernels.json")
   args = parser.parse_args()
   jax.config.update("jax_default_matmul_precision", "highest")
   rng = np.random.default_rng(0)

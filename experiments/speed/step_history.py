@@ -1,7 +1,8 @@
 """Seconds per training step of several commits of this project, timed side by side (issue #8: what
 each change to the step gave).
+Backs benchmarks/RESULTS.md, "Speed on this CPU".
 
-  python benchmarks/step_history.py --commits=96aac26,10b4487,32eaf86,HEAD --profile=mini --rounds=6
+  python -m experiments.speed.step_history --commits=96aac26,10b4487,32eaf86,HEAD --profile=mini --rounds=6
 
 Each commit is exported (`git archive`) to a temporary folder and runs in its own worker process,
 which compiles that commit's train step once (Levin's im1_kernel2 crop, kernel 15, one image, both
@@ -23,19 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from selfdeblur_jax.io import write_json  # noqa: E402
+from benchmarks.common import LEVIN_DATA, REPO, RESULTS
+from selfdeblur_jax.io import write_json
 
 PROFILES = {"mini": ("mini_levin.py", 128), "full": ("levin.py", 255)}
 
-# Runs inside each worker, against the exported commit (first on sys.path). It uses only functions
-# that every commit since the engine's first release has.
+# Runs inside each worker, in the exported commit's folder, so that `python -c` imports that commit's
+# code. It uses only functions that every commit since the engine's first release has.
 WORKER = r"""
 import sys, time
 root, config_name, size, steps, data = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-sys.path.insert(0, root)
 import jax, jax.numpy as jnp, numpy as np
 from selfdeblur_jax import train as jt
 from selfdeblur_jax.app_config import engine_config, load_config_file
@@ -73,7 +71,7 @@ def main() -> None:
   parser.add_argument("--profile", choices=sorted(PROFILES), default="mini")
   parser.add_argument("--steps", type=int, default=0, help="steps per round (default 20 mini, 3 full)")
   parser.add_argument("--rounds", type=int, default=6)
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
   parser.add_argument("--out", type=Path, default=None)
   args = parser.parse_args()
   if not (args.data_dir / "im1_kernel2_img.png").exists():
@@ -88,7 +86,8 @@ def main() -> None:
       info.append({"commit": commit, "hash": full, "subject": subject})
       proc = subprocess.Popen(
           [sys.executable, "-c", WORKER, str(Path(tmp) / str(i)), config_name, str(size), str(steps),
-           str(args.data_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+           str(args.data_dir.resolve())], cwd=Path(tmp) / str(i), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+          text=True)
       if proc.stdout.readline().strip() != "ready":
         raise SystemExit(f"step_history: the worker for {commit} did not start")
       workers.append(proc)
@@ -104,7 +103,7 @@ def main() -> None:
   medians = [float(np.median(t)) for t in times]
   rows = [dict(item, seconds_per_step=t, median=m, relative_to_first=m / medians[0])
           for item, t, m in zip(info, times, medians)]
-  out = args.out or REPO / "benchmarks" / "results" / f"step_history_{args.profile}.json"
+  out = args.out or RESULTS / f"step_history_{args.profile}.json"
   write_json(out, {"profile": args.profile, "image": size, "kernel": 15, "steps": steps,
                    "rounds": args.rounds, "machine": platform.processor() or platform.machine(),
                    "commits": rows})
