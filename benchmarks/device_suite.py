@@ -1,8 +1,8 @@
-"""One prepared script for a session with a GPU (issue #8): every batch form and precision of the batched
+"""One prepared script for a machine with a GPU (issue #8): every batch form and precision of the batched
 SelfDeblur step, measured in one call, with a time budget; writes one JSON and one Markdown table.
 
-  python benchmarks/device_suite.py --out_dir=$OUT                 # on the GPU, ~8 minutes
-  python benchmarks/device_suite.py --smoke --out_dir=/tmp/suite   # a CPU check of the script itself
+  python -m benchmarks.device_suite --out_dir=$OUT                 # on the GPU, ~8 minutes
+  python -m benchmarks.device_suite --smoke --out_dir=/tmp/suite   # a CPU check of the script itself
 
 Per measurement: profile (full: 255², G_x 128 channels; mini: 128², 64 channels; kernel 15), batch size
 B, batch form (vmap, map, chunked), precision (highest, default, bfloat16): compile seconds,
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -27,14 +26,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
-from selfdeblur_jax.config import resolve_config  # noqa: E402
-from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
-from selfdeblur_jax.sharding import num_shards  # noqa: E402
-from selfdeblur_jax.train import compiled_runner, init_batch, make_train_step, precision_scope, program_config  # noqa: E402
+from benchmarks.common import RESULTS, config_file, matmul_rate
+from selfdeblur_jax.app_config import engine_config, load_config_file
+from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.io import write_bytes, write_json
+from selfdeblur_jax.sharding import num_shards
+from selfdeblur_jax.train import compiled_runner, init_batch, make_train_step, precision_scope, program_config
 
 KERNEL = 15
 LEVIN_IMAGES, LEVIN_STEPS = 32, 5000
@@ -66,26 +63,12 @@ def profile_config(profile: str, form: str, precision: str, chunk: int, remat: b
     size = 16
   else:
     name = "mini_levin.py" if profile == "mini" else "levin.py"
-    config = resolve_config(engine_config(load_config_file(str(REPO / "configs" / name))))
+    config = resolve_config(engine_config(load_config_file(config_file(name))))
     size = 128 if profile == "mini" else 255
   with config.unlocked():
     config.batch_strategy, config.precision, config.batch_chunk = form, precision, chunk
     config.model_x.remat = remat
   return config, size
-
-
-def matmul_rate(n: int, precision: str) -> float:
-  """Achieved FLOP/s of an n×n matrix product at a precision (bfloat16 operands for 'bfloat16')."""
-  dtype = jnp.bfloat16 if precision == "bfloat16" else jnp.float32
-  a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32).astype(dtype)
-  with jax.default_matmul_precision("highest" if precision == "highest" else None):
-    f = jax.jit(lambda a: a @ a)
-    f(a).block_until_ready()
-    repeats, start = 10, time.perf_counter()
-    for _ in range(repeats):
-      out = f(a)
-    out.block_until_ready()
-  return 2 * n**3 * repeats / (time.perf_counter() - start)
 
 
 def measure(profile: str, batch: int, form: str, precision: str, steps: int, chunk: int,
@@ -152,7 +135,7 @@ def markdown(result: dict) -> str:
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--out_dir", type=Path, default=REPO / "benchmarks" / "results" / "device_suite")
+  parser.add_argument("--out_dir", type=Path, default=RESULTS / "device_suite")
   parser.add_argument("--smoke", action="store_true", help="tiny networks and images (a CPU check)")
   parser.add_argument("--budget_s", type=float, default=420.0, help="start no measurement after this")
   parser.add_argument("--steps", type=int, default=0, help="timed steps (default 30; smoke 3)")

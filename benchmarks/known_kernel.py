@@ -7,7 +7,7 @@ Paper (Table 3, Known k): 34.53 dB / 0.9492.
 Kernel orientation: `gt/kernel{1,2,3,5,6,7}.png` are stored rotated by 180°, kernel4 and kernel8
 are not; `selfdeblur_jax.data.levin_true_kernel` returns every kernel as a convolution kernel.
 
-Usage: python benchmarks/known_kernel.py [--data_dir D] [--max_shift 10] [--out PATH]
+Usage: python -m benchmarks.known_kernel [--data_dir D] [--max_shift 10] [--out PATH]
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
+from benchmarks.common import LEVIN_DATA, RESULTS
 from selfdeblur_jax.data import levin_true_kernel
 from selfdeblur_jax.evaluation import deconv_sparse, evaluate
 from selfdeblur_jax.io import write_json
 
-REPO = Path(__file__).resolve().parents[1]
 PAPER_KNOWN_K = {"psnr": 34.53, "ssim": 0.9492}
 
 
@@ -34,11 +34,11 @@ def load_grey(path: Path) -> np.ndarray:
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared/datasets/levin")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
   parser.add_argument("--max_shift", type=int, default=10)
   parser.add_argument("--we", type=float, default=0.003, help="prior weight of deconv_sparse")
   parser.add_argument("--cg_iters", type=int, default=200)
-  parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/known_kernel.json")
+  parser.add_argument("--out", type=Path, default=RESULTS / "known_kernel.json")
   args = parser.parse_args()
 
   rows, start = [], time.time()

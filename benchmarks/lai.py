@@ -2,8 +2,8 @@
 scored as the authors' `statistic_lai.m` does (evaluation/lai.py). The data set is not shipped and is
 never downloaded: pass the directory that holds `<category>_<nn>_kernel_<kk>.png` and `ground_truth/`.
 
-  python benchmarks/lai.py --data_dir=PATH/TO/lai --out_dir=benchmarks/results/lai   # a GPU's job
-  python benchmarks/lai.py --data_dir=PATH --num_steps=20 --channels=8                # a smoke run
+  python -m benchmarks.lai --data_dir=PATH/TO/lai --out_dir=benchmarks/results/lai   # a GPU's job
+  python -m benchmarks.lai --data_dir=PATH --num_steps=20 --channels=8                # a smoke run
 
 The released code deblurs the Y channel of colour images (configs/lai.py) and puts Cb/Cr back.
 Resumable: one JSON per image in --out_dir; the table is rebuilt from them.
@@ -19,15 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from selfdeblur_jax import fit_selfdeblur  # noqa: E402
-from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
-from selfdeblur_jax.color import rgb_to_ycbcr, ycbcr_to_rgb  # noqa: E402
-from selfdeblur_jax.data import read_image  # noqa: E402
-from selfdeblur_jax.evaluation.lai import LAI_CATEGORIES, lai_files, lai_scores  # noqa: E402
-from selfdeblur_jax.io import write_bytes, write_json, write_png  # noqa: E402
+from benchmarks.common import RESULTS, config_file
+from selfdeblur_jax import fit_selfdeblur
+from selfdeblur_jax.app_config import engine_config, load_config_file
+from selfdeblur_jax.color import rgb_to_ycbcr, ycbcr_to_rgb
+from selfdeblur_jax.data import read_image
+from selfdeblur_jax.evaluation.lai import LAI_CATEGORIES, lai_files, lai_scores
+from selfdeblur_jax.io import write_bytes, write_json, write_png
 
 PAPER = (20.97, 0.7524)  # SelfDeblur, Lai average (paper, Table 4)
 
@@ -35,7 +33,7 @@ PAPER = (20.97, 0.7524)  # SelfDeblur, Lai average (paper, Table 4)
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--data_dir", type=Path, required=True)
-  parser.add_argument("--out_dir", type=Path, default=REPO / "benchmarks" / "results" / "lai")
+  parser.add_argument("--out_dir", type=Path, default=RESULTS / "lai")
   parser.add_argument("--config_arg", default=None, help="e.g. 'robust'")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--num_steps", type=int, default=0, help="override (smoke runs)")
@@ -45,7 +43,7 @@ def main() -> None:
     files = lai_files(args.data_dir)
   except ValueError as error:
     sys.exit(f"lai.py: error: {error}")
-  config = engine_config(load_config_file(str(REPO / "configs" / "lai.py"), args.config_arg))
+  config = engine_config(load_config_file(config_file("lai.py"), args.config_arg))
   if args.num_steps:
     config.num_steps = args.num_steps
     config.loss.switch_step = min(int(config.loss.switch_step), args.num_steps)

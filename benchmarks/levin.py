@@ -1,8 +1,8 @@
 """The paper's Table 3 on Levin et al.'s images, from Python: SelfDeblur, SelfDeblur + non-blind
 deconvolution, Known k and the blurry input; PSNR, SSIM, error ratio and seconds per image.
 
-  python benchmarks/levin.py --profile=mini --seeds=0,1     # SPEC §6 subset of 8, 2-core CPU
-  python benchmarks/levin.py --profile=full --images=all    # SPEC sizes, 5000 steps (a GPU's job)
+  python -m benchmarks.levin --profile=mini --seeds=0,1     # SPEC §6 subset of 8, 2-core CPU
+  python -m benchmarks.levin --profile=full --images=all    # SPEC sizes, 5000 steps (a GPU's job)
 
 Resumable: each finished image is written to <out_dir>/seed<s>/<image>.json (+ .npz) and is not
 recomputed; tables are rebuilt from those files (<out_dir>/table.md and table.json), and cover every
@@ -23,16 +23,14 @@ from pathlib import Path
 import jax
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from selfdeblur_jax import fit_batch  # noqa: E402
-from selfdeblur_jax.api import output_stage  # noqa: E402
-from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
-from selfdeblur_jax.data import LEVIN_KERNEL_SIZES, center_crop, levin_true_kernel, read_image  # noqa: E402
-from selfdeblur_jax.evaluation import deconv_sparse, error_ratio, evaluate  # noqa: E402
-from selfdeblur_jax.io import write_bytes, write_json, write_npz  # noqa: E402
-from selfdeblur_jax.physics.kernel_centre import centre_kernel  # noqa: E402
+from benchmarks.common import LEVIN_DATA, RESULTS, config_file, require_data
+from selfdeblur_jax import fit_batch
+from selfdeblur_jax.api import output_stage
+from selfdeblur_jax.app_config import engine_config, load_config_file
+from selfdeblur_jax.data import LEVIN_KERNEL_SIZES, center_crop, levin_true_kernel, read_image
+from selfdeblur_jax.evaluation import deconv_sparse, error_ratio, evaluate
+from selfdeblur_jax.io import write_bytes, write_json, write_npz
+from selfdeblur_jax.physics.kernel_centre import centre_kernel
 
 MINI_SUBSET = ("im1_kernel1", "im2_kernel2", "im3_kernel3", "im4_kernel4", "im1_kernel5", "im2_kernel6",
                "im3_kernel7", "im4_kernel8")
@@ -60,7 +58,7 @@ NONBLIND_WEIGHT = 0.003  # deconv_sparse's prior weight, one value for every ima
 def profile_config(profile: str, arg: str | None = None):
   """A profile's config: 'mini' is configs/mini_levin.py (SPEC §6), 'full' is configs/levin.py;
   `arg` is the config file's argument (e.g. 'robust': the candidates mode)."""
-  return load_config_file(str(REPO / "configs" / ("mini_levin.py" if profile == "mini" else "levin.py")), arg)
+  return load_config_file(config_file("mini_levin.py" if profile == "mini" else "levin.py"), arg)
 
 
 def parse_override(item: str) -> tuple[str, object]:
@@ -342,7 +340,7 @@ def main() -> None:
                       "Double-DIP or --set='model_k.hidden=()' for SelfDeblur_k−; use its own --out_dir")
   parser.add_argument("--batch_size", type=int, default=0, help="images per XLA program (0: all)")
   parser.add_argument("--max_shift", type=int, default=None, help="default 5 (mini) or 10 (full)")
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
   parser.add_argument("--out_dir", type=Path, default=None)
   parser.add_argument("--rescore", action="store_true",
                       help="redo the output stage (kernel centring, non-blind output) of finished runs from "
@@ -352,8 +350,7 @@ def main() -> None:
   parser.add_argument("--score_workdir", type=Path, default=None,
                       help="score the outputs of a bin/deblur run on Levin images instead of running")
   args = parser.parse_args()
-  if not args.data_dir.is_dir():
-    sys.exit(f"levin.py: error: no Levin data at {args.data_dir}; pass --data_dir")
+  require_data(args.data_dir, "levin.py")
   if args.set and not args.out_dir:
     sys.exit("levin.py: error: --set changes the method: give its results their own --out_dir")
   if args.score_workdir:
@@ -364,7 +361,7 @@ def main() -> None:
   names = image_names(args.images)
   seeds = [int(s) for s in args.seeds.split(",")]
   max_shift = args.max_shift if args.max_shift is not None else (5 if args.profile == "mini" else 10)
-  out_dir = args.out_dir or REPO / "benchmarks" / "results" / f"levin_{args.profile}"
+  out_dir = args.out_dir or RESULTS / f"levin_{args.profile}"
   config = profile_config(args.profile, args.config_arg)
   config.update_from_flattened_dict(dict(parse_override(item) for item in args.set))
   crop = int(config.crop)

@@ -11,8 +11,8 @@ the time of each stage and the process's peak RSS are recorded. The photo is als
 other colour mode (per RGB channel, or Y with the blurry photo's Cb/Cr) with the same kernel, and
 both are scored: Y PSNR and the mean of the three channels' PSNRs.
 
-  python benchmarks/photo.py --config_arg=cpu                       # 600×512, K = 21, σ = 0.01
-  python benchmarks/photo.py --config_arg=cpu --size=3000x4000 --name=large
+  python -m benchmarks.photo --config_arg=cpu                       # 600×512, K = 21, σ = 0.01
+  python -m benchmarks.photo --config_arg=cpu --size=3000x4000 --name=large
 
 Writes <out_dir>/<name>.json, <name>_restored.png and <name>_figure.png.
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -31,23 +30,17 @@ import jax.numpy as jnp
 import matplotlib.cbook
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from selfdeblur_jax.app_config import engine_config  # noqa: E402
-from selfdeblur_jax.configs.photo import get_config  # noqa: E402
-from selfdeblur_jax.data import read_image  # noqa: E402
-from selfdeblur_jax.evaluation.align import evaluate  # noqa: E402
-from selfdeblur_jax.figures import photo_figure  # noqa: E402
-from selfdeblur_jax.io import write_json, write_png  # noqa: E402
-from selfdeblur_jax.photo import deblur_photo, restore_nonblind  # noqa: E402
-from selfdeblur_jax.photo.pipeline import luma  # noqa: E402
-from selfdeblur_jax.physics.blur import blur  # noqa: E402
-from selfdeblur_jax.physics.motion import motion_kernel  # noqa: E402
-
-
-def peak_rss_mib() -> float:
-  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+from benchmarks.common import RESULTS, peak_rss_kib
+from selfdeblur_jax.app_config import engine_config
+from selfdeblur_jax.configs.photo import get_config
+from selfdeblur_jax.data import read_image
+from selfdeblur_jax.evaluation.align import evaluate
+from selfdeblur_jax.figures import photo_figure
+from selfdeblur_jax.io import write_json, write_png
+from selfdeblur_jax.photo import deblur_photo, restore_nonblind
+from selfdeblur_jax.photo.pipeline import luma
+from selfdeblur_jax.physics.blur import blur
+from selfdeblur_jax.physics.motion import motion_kernel
 
 
 def sharp_photo(size: tuple[int, int] | None) -> np.ndarray:
@@ -83,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--skip_colour_compare", action="store_true",
                       help="do not restore and score the other colour mode too (saves time on large photos)")
   parser.add_argument("--name", default="synthetic")
-  parser.add_argument("--out_dir", default=str(REPO / "benchmarks" / "results" / "photo"))
+  parser.add_argument("--out_dir", default=str(RESULTS / "photo"))
   args = parser.parse_args(argv)
 
   size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
@@ -141,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
       "seconds_estimate": result.seconds_estimate,
       "seconds_restore": result.seconds_restore,
       "restore_seconds_per_megapixel": result.seconds_restore / (y.shape[0] * y.shape[1] / 1e6),
-      "peak_rss_mib": peak_rss_mib(),
+      "peak_rss_mib": peak_rss_kib() / 1024,
       "device": str(jax.devices()[0].device_kind), "jax": jax.__version__,
       "date": time.strftime("%Y-%m-%d"),
   }

@@ -13,9 +13,9 @@ dropped; PSNR with peak 1 and SSIM), beside the blurry JPEG scored the same way.
 improved" (the program returns the input) is scored as the input. Resumable: a photo whose JSON exists
 is not run again.
 
-  python benchmarks/photo_realistic.py                      # all 16, photo:cpu (about an hour on 2 cores)
-  python benchmarks/photo_realistic.py --only=chelsea_uniform_p1000 --out_dir=/tmp/x
-  python benchmarks/photo_realistic.py --table_only         # the table from the JSON files
+  python -m benchmarks.photo_realistic                      # all 16, photo:cpu (about an hour on 2 cores)
+  python -m benchmarks.photo_realistic --only=chelsea_uniform_p1000 --out_dir=/tmp/x
+  python -m benchmarks.photo_realistic --table_only         # the table from the JSON files
 
 Writes <out_dir>/<photo>.json (scores, kernel, times, status), <out_dir>/table.md, figure.png (every
 photo: blurry | restored | kernel) and the generated inputs in <out_dir>/inputs/ (not tracked).
@@ -38,9 +38,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
+from benchmarks.common import RESULTS  # noqa: E402
 from selfdeblur_jax.app_config import engine_config  # noqa: E402
 from selfdeblur_jax.configs.photo import get_config  # noqa: E402
 from selfdeblur_jax.data import read_image  # noqa: E402
@@ -208,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument("--table_only", action="store_true")
   parser.add_argument("--refinish", action="store_true",
                       help="redo each stored photo's restoration and check from its stored window kernel")
-  parser.add_argument("--out_dir", type=Path, default=REPO / "benchmarks" / "results" / "photo_realistic")
+  parser.add_argument("--out_dir", type=Path, default=RESULTS / "photo_realistic")
   args = parser.parse_args(argv)
 
   out = args.out_dir

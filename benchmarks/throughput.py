@@ -2,8 +2,8 @@
 FLOPs per step, achieved FLOP/s (also as a fraction of a large float32 matmul's on the same device)
 and peak memory, for a profile and a list of batch sizes.
 
-  python benchmarks/throughput.py --profile=mini --batch_sizes=1,2
-  python benchmarks/throughput.py --profile=full --batch_sizes=1,2,4,8,16,32 --steps=50   # on a GPU
+  python -m benchmarks.throughput --profile=mini --batch_sizes=1,2
+  python -m benchmarks.throughput --profile=full --batch_sizes=1,2,4,8,16,32 --steps=50   # on a GPU
 
 Profiles: 'mini' = SPEC §6 (128×128, G_x 64 channels), 'full' = SPEC sizes (255×255, 128 channels);
 kernel size 15 (Levin kernel2) for both. Prints a table and writes JSON (--out).
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import resource
-import sys
 import time
 from pathlib import Path
 
@@ -22,28 +20,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
-from selfdeblur_jax.io import write_json  # noqa: E402
-from selfdeblur_jax.sharding import num_shards  # noqa: E402
-from selfdeblur_jax.train import batch_strategy, compiled_runner, init_batch, make_train_step, program_config  # noqa: E402
+from benchmarks.common import RESULTS, config_file, matmul_rate, peak_rss_kib
+from selfdeblur_jax.app_config import engine_config, load_config_file
+from selfdeblur_jax.io import write_json
+from selfdeblur_jax.sharding import num_shards
+from selfdeblur_jax.train import batch_strategy, compiled_runner, init_batch, make_train_step, program_config
 
 PROFILES = {"mini": ("mini_levin.py", 128), "full": ("levin.py", 255)}
 KERNEL_SIZE = 15
-
-
-def matmul_flops_per_second(n: int) -> float:
-  """Achieved FLOP/s of an n×n float32 matrix product: what this device can do on dense work."""
-  a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
-  f = jax.jit(lambda a: a @ a)
-  f(a).block_until_ready()
-  repeats, start = 5, time.perf_counter()
-  for _ in range(repeats):
-    out = f(a)
-  out.block_until_ready()
-  return 2 * n**3 * repeats / (time.perf_counter() - start)
 
 
 def step_flops(config, states, problems) -> float:
@@ -65,12 +49,12 @@ def peak_memory_bytes() -> tuple[float, str]:
   stats = device.memory_stats() if hasattr(device, "memory_stats") else None
   if stats and "peak_bytes_in_use" in stats:
     return float(stats["peak_bytes_in_use"]), "device peak_bytes_in_use"
-  return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024, "process peak RSS"
+  return peak_rss_kib() * 1024, "process peak RSS"
 
 
 def measure(profile: str, batch: int, steps: int) -> dict:
   config_file, size = PROFILES[profile]
-  config = program_config(engine_config(load_config_file(str(REPO / "configs" / config_file))))
+  config = program_config(engine_config(load_config_file(config_file(config_file))))
   rng = np.random.default_rng(0)
   problems_in = [(rng.random((size, size), np.float32), KERNEL_SIZE, seed) for seed in range(batch)]
   states, problems = init_batch(problems_in, KERNEL_SIZE, config)
@@ -103,7 +87,7 @@ def main() -> None:
   parser.add_argument("--out", type=Path, default=None)
   args = parser.parse_args()
   device = jax.devices()[0]
-  matmul = matmul_flops_per_second(args.matmul)
+  matmul = matmul_rate(args.matmul, repeats=5)
   print(f"device {device.device_kind} ({jax.default_backend()}, {jax.device_count()} device(s)); "
         f"{args.matmul}² float32 matmul: {matmul / 1e9:.1f} GFLOP/s")
   rows = []
@@ -122,7 +106,7 @@ def main() -> None:
           f"{row['seconds_per_image_step']:10.3f} {row['image_steps_per_second']:10.2f} "
           f"{row['flops_per_step'] / 1e9:10.2f} {row['achieved_flops_per_second'] / 1e9:8.1f} "
           f"{row['fraction_of_matmul']:9.1%} {row['peak_memory_bytes'] / 2**30:8.2f}", flush=True)
-  out = args.out or REPO / "benchmarks" / "results" / f"throughput_{args.profile}_{jax.default_backend()}.json"
+  out = args.out or RESULTS / f"throughput_{args.profile}_{jax.default_backend()}.json"
   out.parent.mkdir(parents=True, exist_ok=True)
   write_json(out, {"device": str(device), "device_kind": device.device_kind,
                    "backend": jax.default_backend(), "jax": jax.__version__,

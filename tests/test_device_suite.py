@@ -9,9 +9,9 @@ from conftest import REPO
 
 
 def test_device_suite_smoke_run_writes_its_table(tmp_path):
-  done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "device_suite.py"), "--smoke",
-                         f"--out_dir={tmp_path}", "--steps=2", "--budget_s=1e9"], capture_output=True, text=True,
-                        timeout=600, env={**os.environ, "PYTHONPATH": str(REPO)})
+  done = subprocess.run([sys.executable, "-m", "benchmarks.device_suite", "--smoke", f"--out_dir={tmp_path}",
+                         "--steps=2", "--budget_s=1e9"], capture_output=True, text=True, timeout=600, cwd=REPO,
+                        env={**os.environ, "PYTHONPATH": str(REPO)})
   assert done.returncode == 0, done.stderr[-2000:]
   result = json.loads((tmp_path / "device_suite.json").read_text())
   assert [r["form"] for r in result["rows"]] == ["chunked"]

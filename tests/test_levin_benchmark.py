@@ -1,18 +1,15 @@
-"""benchmarks/levin.py keeps one folder's table whole when a set is run image by image."""
+"""benchmarks.levin keeps one folder's table whole when a set is run image by image."""
 
-import importlib.util
+import importlib
 import json
 
 import numpy as np
 import pytest
-from conftest import LEVIN, REPO, TINY
+from conftest import LEVIN, TINY
 
 
 def levin_module():
-  spec = importlib.util.spec_from_file_location("levin_benchmark", REPO / "benchmarks" / "levin.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
+  return importlib.import_module("benchmarks.levin")
 
 
 def flattened(tree, prefix=""):

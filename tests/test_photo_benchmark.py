@@ -1,17 +1,13 @@
-"""benchmarks/photo_realistic.py: SPEC §8's sixteen photos, made the same on every machine, and a table
+"""benchmarks.photo_realistic: SPEC §8's sixteen photos, made the same on every machine, and a table
 that counts the photos made worse and those kept."""
 
-import importlib.util
+import importlib
 
 import numpy as np
-from conftest import REPO
 
 
 def bench_module():
-  spec = importlib.util.spec_from_file_location("photo_realistic", REPO / "benchmarks" / "photo_realistic.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
+  return importlib.import_module("benchmarks.photo_realistic")
 
 
 def test_the_sixteen_photos_are_the_ones_the_issue_names():

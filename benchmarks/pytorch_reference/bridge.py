@@ -13,6 +13,8 @@ blur a convolution (our kernel is torch's rotated by 180°).
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -28,6 +30,18 @@ from selfdeblur_jax import train as jt
 tr = types.SimpleNamespace()  # the reference's skip, fcn, SSIM, create_window, NONLocalBlock2D
 
 
+def _import_from(root: Path, name: str) -> None:
+  """Imports the top-level module or package `name` from the folder `root` (its submodules then import
+  as usual, relative imports included)."""
+  spec = importlib.machinery.PathFinder.find_spec(name, [str(root)])
+  if spec is None:
+    raise SystemExit(f"error: no {name} in {root}")
+  module = importlib.util.module_from_spec(spec)
+  sys.modules[name] = module
+  if spec.loader is not None:  # None for a folder without __init__.py (a namespace package)
+    spec.loader.exec_module(module)
+
+
 def load_reference(path: str) -> types.SimpleNamespace:
   """Import the released code's networks and SSIM loss from a checkout of the authors' repository."""
   root = Path(path).expanduser().resolve()
@@ -35,7 +49,8 @@ def load_reference(path: str) -> types.SimpleNamespace:
   if missing:
     raise SystemExit(f"error: {root} is not a checkout of csdwren/SelfDeblur (missing {', '.join(missing)}); "
                      "give --reference_code=DIR")
-  sys.path.insert(0, str(root))
+  for name in ("networks", "SSIM"):  # the checkout's top-level package and module, found in it alone
+    _import_from(root, name)
   skip_module = importlib.import_module("networks.skip")
   ssim_module = importlib.import_module("SSIM")
   tr.skip, tr.NONLocalBlock2D = skip_module.skip, skip_module.NONLocalBlock2D

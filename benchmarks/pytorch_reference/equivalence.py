@@ -1,8 +1,8 @@
 """Our Flax port against the authors' PyTorch code, same weights: outputs, gradients, a short training run.
 
   pip install torch   # only this check needs it
-  python benchmarks/pytorch_reference/equivalence.py --reference_code=SelfDeblur --x64
-  python benchmarks/pytorch_reference/equivalence.py --reference_code=SelfDeblur \
+  python -m benchmarks.pytorch_reference.equivalence --reference_code=SelfDeblur --x64
+  python -m benchmarks.pytorch_reference.equivalence --reference_code=SelfDeblur \
       --image=128 --kernel=15 --channels=64 --skip=16
 
 SelfDeblur: a checkout of the authors' repository (csdwren/SelfDeblur); its code is not part of this project.
@@ -17,11 +17,7 @@ two thirds and five sixths of the run) on both sides.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--reference_code", required=True, help="a checkout of csdwren/SelfDeblur")
@@ -39,7 +35,7 @@ import jax  # noqa: E402
 
 if args.x64:
   jax.config.update("jax_enable_x64", True)
-import bridge  # noqa: E402
+from benchmarks.pytorch_reference import bridge  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

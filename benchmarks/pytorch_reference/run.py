@@ -1,9 +1,9 @@
 """Mini-Levin runs of the PyTorch original and of our engine, each started from either one's initial draw.
 
   pip install torch   # not a dependency of selfdeblur-jax; only this check needs it
-  python benchmarks/pytorch_reference/run.py --reference_code=SelfDeblur --engine=torch --init=torch \
+  python -m benchmarks.pytorch_reference.run --reference_code=SelfDeblur --engine=torch --init=torch \
       --image=im1_kernel2 --seeds=0,1,2,3
-  python benchmarks/pytorch_reference/run.py --reference_code=SelfDeblur --engine=jax --init=torch --seeds=0
+  python -m benchmarks.pytorch_reference.run --reference_code=SelfDeblur --engine=jax --init=torch --seeds=0
 
 --reference_code: a checkout of the authors' repository (csdwren/SelfDeblur), whose networks and SSIM
 loss are imported from there. --engine: which code trains — `torch` (the released selfdeblur_levin.py's
@@ -28,23 +28,20 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-sys.path[:0] = [str(HERE), str(REPO)]
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
 
-import bridge  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from selfdeblur_jax import train as jt  # noqa: E402
-from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
-from selfdeblur_jax.data import center_crop, levin_kernel_size, read_image  # noqa: E402
-from selfdeblur_jax.evaluation import evaluate  # noqa: E402
-from selfdeblur_jax.io import write_json  # noqa: E402
-from selfdeblur_jax.physics import kernel_support  # noqa: E402
-from selfdeblur_jax.physics.blur import crop_to_image  # noqa: E402
+from benchmarks.common import LEVIN_DATA, RESULTS, config_file
+from benchmarks.pytorch_reference import bridge
+from selfdeblur_jax import train as jt
+from selfdeblur_jax.app_config import engine_config, load_config_file
+from selfdeblur_jax.data import center_crop, levin_kernel_size, read_image
+from selfdeblur_jax.evaluation import evaluate
+from selfdeblur_jax.io import write_json
+from selfdeblur_jax.physics import kernel_support
+from selfdeblur_jax.physics.blur import crop_to_image
 
 # Smooth, low-contrast test photos of our own (issue #11: is a loss there luck or a code difference?):
 # a 144×144 crop of a photo bundled with matplotlib, its contrast scaled about its mean, blurred
@@ -160,7 +157,7 @@ def table(out_dir: Path, image: str) -> str:
     row = json.loads(path.read_text())
     runs[(row["engine"], row["init"], row["seed"])] = row
   # Ours from our own init is what benchmarks/levin.py runs: take its results where this script has none.
-  for path in sorted((REPO / "benchmarks" / "results" / f"levin_mini_{image}").glob(f"seed*/{image}.json")):
+  for path in sorted((RESULTS / f"levin_mini_{image}").glob(f"seed*/{image}.json")):
     row = json.loads(path.read_text())
     runs.setdefault(("jax", "jax", row["seed"]), row["SelfDeblur"])
   columns = [("jax", "jax", "ours, our init"), ("torch", "torch", "original, its init"),
@@ -193,8 +190,8 @@ def main() -> None:
   parser.add_argument("--engine", choices=("torch", "jax"), default="torch")
   parser.add_argument("--init", choices=("torch", "jax"), default="torch")
   parser.add_argument("--num_steps", type=int, default=0, help="0: the profile's 1500 (fewer: smoke test)")
-  parser.add_argument("--data_dir", default=str(REPO.parent / "shared" / "datasets" / "levin"))
-  parser.add_argument("--out_dir", default=str(REPO / "benchmarks" / "results" / "pytorch_reference"))
+  parser.add_argument("--data_dir", default=str(LEVIN_DATA))
+  parser.add_argument("--out_dir", default=str(RESULTS / "pytorch_reference"))
   args = parser.parse_args()
   if args.table:
     print(table(Path(args.out_dir), args.image), end="")
@@ -207,7 +204,7 @@ def main() -> None:
     sys.exit(f"run.py: error: Levin data not found at {data} (give --data_dir)")
   torch.set_num_threads(2)
   Path(args.out_dir).mkdir(parents=True, exist_ok=True)
-  profile = load_config_file(str(REPO / "configs" / "mini_levin.py"))
+  profile = load_config_file(config_file("mini_levin.py"))
   config, crop = engine_config(profile), int(profile.crop)
   if args.num_steps:
     config.num_steps = args.num_steps

@@ -2,7 +2,7 @@
 (issue #8: the CPU ratio ours / original, at mini and full size).
 
   pip install torch   # not a dependency of selfdeblur-jax
-  python benchmarks/pytorch_reference/speed.py --reference_code=SelfDeblur --profile=mini --rounds=4
+  python -m benchmarks.pytorch_reference.speed --reference_code=SelfDeblur --profile=mini --rounds=4
 
 Each round times --steps steps of the original (its networks, SSIM loss, Adam and MultiStepLR on the
 CPU, 2 threads, as selfdeblur_levin.py runs them) and --steps steps of ours (`train`, compiled
@@ -13,26 +13,22 @@ over the rounds and their ratio are printed and written as JSON.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-sys.path[:0] = [str(HERE), str(REPO)]
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
 
-import bridge  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from run import initial_draw, train_torch  # noqa: E402
-
-from selfdeblur_jax import train as jt  # noqa: E402
-from selfdeblur_jax.app_config import engine_config, load_config_file  # noqa: E402
-from selfdeblur_jax.data import center_crop, read_image  # noqa: E402
-from selfdeblur_jax.io import write_json  # noqa: E402
-from selfdeblur_jax.physics import kernel_support  # noqa: E402
+from benchmarks.common import LEVIN_DATA, RESULTS, config_file
+from benchmarks.pytorch_reference import bridge
+from benchmarks.pytorch_reference.run import initial_draw, train_torch
+from selfdeblur_jax import train as jt
+from selfdeblur_jax.app_config import engine_config, load_config_file
+from selfdeblur_jax.data import center_crop, read_image
+from selfdeblur_jax.io import write_json
+from selfdeblur_jax.physics import kernel_support
 
 PROFILES = {"mini": ("mini_levin.py", 128), "full": ("levin.py", 255)}
 KERNEL = 15
@@ -44,13 +40,13 @@ def main() -> None:
   parser.add_argument("--profile", choices=sorted(PROFILES), default="mini")
   parser.add_argument("--steps", type=int, default=0, help="steps per timing (default 20 mini, 5 full)")
   parser.add_argument("--rounds", type=int, default=4)
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
   parser.add_argument("--out", type=Path, default=None)
   args = parser.parse_args()
   bridge.load_reference(args.reference_code)
   torch.set_num_threads(2)
   name, size = PROFILES[args.profile]
-  config = engine_config(load_config_file(str(REPO / "configs" / name)))
+  config = engine_config(load_config_file(config_file(name)))
   steps = args.steps or (20 if args.profile == "mini" else 5)
   config.num_steps = steps
   config.chunk_size = steps
@@ -73,7 +69,7 @@ def main() -> None:
     times["ours"].append((time.perf_counter() - start) / steps)
   median = {k: float(np.median(v)) for k, v in times.items()}
   ratio = median["ours"] / median["original"]
-  out = args.out or REPO / "benchmarks" / "results" / f"speed_vs_original_{args.profile}.json"
+  out = args.out or RESULTS / f"speed_vs_original_{args.profile}.json"
   write_json(out, {"profile": args.profile, "image": size, "channels": int(config.model_x.channels),
                    "kernel": KERNEL, "steps": steps, "rounds": args.rounds,
                    "seconds_per_step": times, "median": median, "ratio_ours_over_original": ratio,

@@ -1,9 +1,9 @@
 """Non-blind restoration of the camera-realistic photos with their TRUE kernels (issue #29): which
 domain (the file's sRGB values or linear light) and which prior weight, as a function of the noise
 level, give the best luma PSNR. The kernel estimate is taken out of the question, so this bounds what
-the photo mode can reach and chooses its noise-aware weight. Backs RESULTS.md, "Camera-realistic photos".
+the photo mode can reach and chooses its noise-aware weight. Backs benchmarks/RESULTS.md, "Camera-realistic photos".
 
-  python experiments/photo_restoration/true_kernel.py --out=experiments/photo_restoration/true_kernel.json
+  python -m experiments.photo_restoration.true_kernel --out=experiments/photo_restoration/true_kernel.json
 """
 
 from __future__ import annotations
@@ -15,17 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "benchmarks"))
-sys.path.insert(0, str(REPO))
-
-import photo_realistic as bench  # noqa: E402
-
-from selfdeblur_jax.data import read_image  # noqa: E402
-from selfdeblur_jax.photo.pipeline import luma  # noqa: E402
-from selfdeblur_jax.photo.restore import restore_nonblind  # noqa: E402
-from selfdeblur_jax.physics.camera import linear_to_srgb, srgb_to_linear  # noqa: E402
-from selfdeblur_jax.physics.noise import estimate_noise_sigma  # noqa: E402
+from benchmarks import photo_realistic as bench
+from selfdeblur_jax.data import read_image
+from selfdeblur_jax.photo.pipeline import luma
+from selfdeblur_jax.photo.restore import restore_nonblind
+from selfdeblur_jax.physics.camera import linear_to_srgb, srgb_to_linear
+from selfdeblur_jax.physics.noise import estimate_noise_sigma
 
 
 def main() -> int:

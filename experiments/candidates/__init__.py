@@ -1,0 +1,1 @@
+"""Studies of the robust mode's candidates: the labelled pool, the selectors replayed on it, the output stage."""

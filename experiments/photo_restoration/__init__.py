@@ -1,0 +1,1 @@
+"""Non-blind restoration of the camera-realistic photos with their true kernels."""

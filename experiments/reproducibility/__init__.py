@@ -1,0 +1,1 @@
+"""Whether a result repeats bit for bit, alone, beside a batch-mate and on several devices."""

@@ -1,0 +1,1 @@
+"""Studies of the training step's speed on the CPU, and a roofline projection for a GPU."""
