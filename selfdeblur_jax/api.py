@@ -2,8 +2,8 @@
 
 Problems of one image shape and kernel size run together as one batched XLA program (vmap, or a
 loop inside the program on the CPU); an image's candidates (config.candidates) are problems too.
-The work is done below (fitting.py, results.py, validation.py); this module is the face users, the
-command line and the benchmarks see, and no module of the package imports it.
+The work is done below (fitting.py, results.py, validation.py); this module is the face that users
+and the benchmarks see, and within the package only its __init__ imports it (tests/test_layers.py).
 """
 
 from __future__ import annotations
