@@ -1,7 +1,8 @@
 """selfdeblur_jax: SelfDeblur (Ren et al., CVPR 2020) in JAX/Flax, batched with vmap."""
 
 from selfdeblur_jax.api import FitResult, fit_batch, fit_selfdeblur
-from selfdeblur_jax.config import get_default_config, resolve_config
+from selfdeblur_jax.app_config import resolve_engine as resolve_config  # program configs: their engine part
+from selfdeblur_jax.config import get_default_config
 from selfdeblur_jax.physics import blur, motion_kernel
 
 __all__ = ["FitResult", "blur", "fit_batch", "fit_selfdeblur", "get_default_config", "motion_kernel",

@@ -53,19 +53,17 @@ from ml_collections import config_flags
 from tqdm import tqdm
 
 from selfdeblur_jax import __version__
-from selfdeblur_jax.api import FitResult, group_by_shape, validate_kernel_size
 from selfdeblur_jax.app_config import engine_config
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.configs import NAMES as CONFIG_NAMES
 from selfdeblur_jax.configs import config_path
-from selfdeblur_jax.evaluation import evaluate
+from selfdeblur_jax.entries import summary_entry
 from selfdeblur_jax.io import WriteError
 from selfdeblur_jax.lock import workdir_lock
 from selfdeblur_jax.outputs import output_names
 from selfdeblur_jax.photo.pipeline import STATUS_NOT_IMPROVED
-from selfdeblur_jax.photo.scale import photo_kernel_size
-from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW, main_path_mass
-from selfdeblur_jax.problems import Item, Source, load_sources, plan_sources
+from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW
+from selfdeblur_jax.problems import Item, Source, group_by_shape, load_sources, plan_sources
 from selfdeblur_jax.records import (
   RECORDS,
   complete,
@@ -75,7 +73,9 @@ from selfdeblur_jax.records import (
   write_record,
   write_summary,
 )
+from selfdeblur_jax.results import FitResult
 from selfdeblur_jax.runner import BatchRunner, RunError, fingerprint, fingerprint_difference
+from selfdeblur_jax.validation import validate_kernel_size
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file, e.g. configs/levin.py.",
                                           lock_config=True)
@@ -130,22 +130,38 @@ def _load(sources: list[Source], config: ml_collections.ConfigDict) -> tuple[lis
   return items, errors
 
 
+def _my_batches(todo: list[Source], config: ml_collections.ConfigDict,
+                errors: list[str]) -> list[tuple[int, list[Item]]]:
+  """This process's batches, (index, items), their inputs read now (read errors added to `errors`).
+  Batches are formed from all images, then dealt out to the processes: a batch (and its checkpoint) is
+  the same whatever the number of processes, so a run can resume under another process count."""
+  batches = []
+  for index, planned in enumerate(_batches(todo, config.max_batch_size)):
+    if index % jax.process_count() == jax.process_index():
+      batch, read_errors = _load(planned, config)
+      errors += read_errors
+      if batch:
+        batches.append((index, batch))
+  return batches
+
+
 def _versions() -> dict[str, str]:
   return {"selfdeblur_jax": __version__, "jax": jax.__version__, "jaxlib": jaxlib.__version__,
           "flax": flax.__version__, "optax": optax.__version__, "numpy": np.__version__,
           "python": platform.python_version()}
 
 
-def _plan(config: ml_collections.ConfigDict) -> tuple[list[Source], list[str]]:
-  """The inputs planned from their headers (every process plans every input), with the settings checked
-  first; RunError for a run that cannot start. Process 0 prints each unusable input's line."""
+def _plan(config: ml_collections.ConfigDict) -> tuple[ml_collections.ConfigDict, list[Source], list[str]]:
+  """(the resolved engine config, the inputs planned from their headers, their error lines): every
+  process plans every input, with the settings checked first; RunError for a run that cannot start.
+  Process 0 prints each unusable input's line."""
   if config.kernel_size:
     try:
       validate_kernel_size(config.kernel_size, name="kernel_size")
     except ValueError as error:
       raise RunError(f"{error} (--config.kernel_size)") from None
   try:
-    resolve_config(engine_config(config))
+    engine = resolve_config(engine_config(config))
     sources, errors = plan_sources(config)
   except ValueError as error:  # ImageError included
     raise RunError(str(error)) from None
@@ -153,15 +169,14 @@ def _plan(config: ml_collections.ConfigDict) -> tuple[list[Source], list[str]]:
     errors = []  # every process plans the same inputs: process 0 reports them
   for message in errors:
     print(f"deblur: error: {message}", file=sys.stderr)
-  return sources, errors
+  return engine, sources, errors
 
 
-def _finished(sources: list[Source], config: ml_collections.ConfigDict, workdir: Path,
-              errors: list[str]) -> list[Source]:
+def _finished(sources: list[Source], engine: ml_collections.ConfigDict, config: ml_collections.ConfigDict,
+              workdir: Path, errors: list[str]) -> list[Source]:
   """The inputs whose results the workdir holds, recorded, made with these settings (--resume skips
   them); RunError for one made with other settings. Outputs without a record (a run stopped while
   writing them) count as unfinished."""
-  engine = resolve_config(engine_config(config))
   finished = []
   for source in sources:
     if complete(workdir, read_record(workdir, source.name)):
@@ -182,33 +197,14 @@ def _finished(sources: list[Source], config: ml_collections.ConfigDict, workdir:
 
 
 def _entry(item: Item, result: FitResult, written: dict[str, Any], runner: BatchRunner) -> dict[str, Any]:
-  """An image's summary entry (its record): what made it, the chosen candidate and every candidate."""
-  entry = {"source": item.source, "kernel_size": result.kernel_size,
-           "fingerprint": runner.fingerprints[item.name],
-           "requested_kernel_size": item.kernel_size, "seed": result.seed,
-           "final_loss": float(result.loss_history[-1]), "batch": runner.index,
-           "chosen": result.chosen,
-           "candidates": [{"seed": c.seed, "restart": c.restart, "kernel_size": c.kernel_size,
-                           "steps": c.steps, "status": c.status, "final_loss": c.final_loss,
-                           "score": None if np.isnan(c.score) else c.score}
-                          for c in result.candidates],
-           "outputs": output_names(item.name)}
-  if item.photo is not None:  # the kernel written is at the photo's scale
-    entry["kernel_size"] = photo_kernel_size(result.kernel_size, item.estimate_scale)
-    entry["requested_kernel_size"] = photo_kernel_size(item.kernel_size, item.estimate_scale)
-    entry["estimate_scale"] = item.estimate_scale
-    entry["estimate_kernel_size"] = result.kernel_size
-  entry["kernel_main_path_mass"] = main_path_mass(result.kernel)
+  """An image's summary entry (its record), with a warning line for a scattered kernel and a line for a
+  photo kept as it was."""
+  entry = summary_entry(item, result, written, runner.fingerprints[item.name], runner.index)
   if entry["kernel_main_path_mass"] < SCATTERED_BELOW and written.get("status") != STATUS_NOT_IMPROVED:
     print(f"deblur: warning: {item.name}: the kernel is scattered (only "
           f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
           f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
           "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
-  if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
-    border = max(item.y.shape) // 10
-    entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
-    entry["psnr_deblurred"] = float(evaluate(np.clip(result.x, 0, 1), item.sharp, 5, border).psnr)
-  entry.update(written)  # what the writer decided (photo mode: status "deblurred" or "not improved")
   if written.get("status") == STATUS_NOT_IMPROVED:
     print(f"deblur: {item.name}: not improved, so the input is kept as {item.name}_x.png: "
           f"{written['reason']}", file=sys.stderr)
@@ -254,7 +250,7 @@ def deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet
 
 def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quiet: bool,
             held: contextlib.ExitStack) -> int:
-  sources, errors = _plan(config)
+  engine, sources, errors = _plan(config)
   if not sources:
     if errors:  # each already reported on its own line
       return 2
@@ -263,7 +259,7 @@ def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quie
   _check_workdir(workdir)
   _take_workdir(workdir, held)
 
-  finished = _finished(sources, config, workdir, errors) if resume else []
+  finished = _finished(sources, engine, config, workdir, errors) if resume else []
   todo = [source for source in sources if source not in finished]
   skipped = [source.name for source in finished]
   if skipped:
@@ -272,19 +268,10 @@ def _deblur(config: ml_collections.ConfigDict, workdir: Path, resume: bool, quie
   # (earlier images stay listed: a failed or partial rerun never drops them).
   run = {"config": config.to_dict(), "versions": _versions(), "device": str(jax.local_devices()[0]),
          "backend": jax.default_backend()}
-  # Batches are formed from all images, then dealt out to the processes: a batch (and its checkpoint)
-  # is the same whatever the number of processes, so a run can resume under another process count.
-  # Each process reads only the inputs of its own batches.
-  batches = []
-  for index, planned in enumerate(_batches(todo, config.max_batch_size)):
-    if index % jax.process_count() == jax.process_index():
-      batch, read_errors = _load(planned, config)
-      errors += read_errors
-      if batch:
-        batches.append((index, batch))
+  batches = _my_batches(todo, config, errors)
   if not batches and not skipped and errors and jax.process_count() == 1:
     return 2  # nothing ran: every input was refused, each on its own line
-  runners = [BatchRunner(batch, index, config, workdir, None) for index, batch in batches]
+  runners = [BatchRunner(batch, index, engine, config, workdir, None) for index, batch in batches]
   if resume:
     for runner in runners:
       runner.check_resume()

@@ -8,13 +8,10 @@ from typing import Any
 
 import ml_collections
 
-# Top-level keys of the command line's configs (app_config.py) that are not the engine's: where the
-# images are, their kernel sizes, preparation, batching and checkpoints. `resolve_config` ignores
-# them, so the same configs/*.py file serves `deblur` and `fit_selfdeblur`.
-PROGRAM_KEYS = ("data_dir", "pattern", "files", "kernel_size", "kernel_rule", "kernel_sizes", "crop",
-                "downscale", "color_mode", "restore", "estimate_window", "estimate_max_kernel",
-                "restore_colour", "photo_linear", "clip_level", "window_sigma", "restore_weight", "check_result",
-                "max_batch_size", "checkpoint_every", "figure_steps", "synthetic")
+# The no-reference selectors of candidates/selection.py (config.candidates.selector). Named here, as the
+# other choices' names are, so that the config's checks need nothing from the layers above it.
+SELECTOR_NAMES = ("loss", "nonblind_l1l2", "nonblind_energy", "nonblind_energy_l1l2", "nonblind_l1l2_fit",
+                  "network_l1l2", "agreement", "border_mass")
 
 
 def get_default_config() -> ml_collections.ConfigDict:
@@ -131,16 +128,15 @@ def resolve_config(config: Mapping[str, Any] | None,
                    base: ml_collections.ConfigDict | None = None) -> ml_collections.ConfigDict:
   """`base` (default: get_default_config()) updated with `config`; unknown keys raise ValueError.
 
-  `config` may be a full ConfigDict (e.g. from configs/*.py) or a nested dict of overrides.
-  Keys the engine does not know (such as a CLI's data settings) are allowed only when `base` has them.
+  `config` may be a full ConfigDict or a nested dict of overrides. Keys the engine does not know are
+  allowed only when `base` has them; a program config (configs/*.py) goes through
+  `app_config.resolve_engine` (`selfdeblur_jax.resolve_config`), which takes its engine part.
   """
   resolved = get_default_config() if base is None else base.copy_and_resolve_references()
   if config is None:
     return resolved
   if isinstance(config, ml_collections.ConfigDict):
     config = config.to_dict()
-  if base is None:  # a program config (configs/*.py): the engine takes its part
-    config = {k: v for k, v in config.items() if k not in PROGRAM_KEYS}
   _check_sections(config, resolved)
   unknown = _unknown_keys(config, resolved)
   if unknown:
@@ -245,8 +241,6 @@ def halving_steps(config: ml_collections.ConfigDict) -> tuple[int, ...]:
 
 
 def _check_candidates(config: ml_collections.ConfigDict) -> None:
-  from selfdeblur_jax.candidates.selection import SELECTORS  # noqa: PLC0415 (avoids an import cycle)
-
   c = config.candidates
   if int(c.restarts) < 1:
     raise ValueError(f"candidates.restarts must be >= 1, got {c.restarts}")
@@ -271,8 +265,8 @@ def _check_candidates(config: ml_collections.ConfigDict) -> None:
       steps and (steps[0] <= 0 or steps[-1] >= int(config.num_steps))):
     raise ValueError(f"candidates.halving_fractions must increase strictly within (0, 1) and fall on "
                      f"distinct steps, got {tuple(c.halving_fractions)}")
-  if c.selector not in SELECTORS:
-    raise ValueError(f"candidates.selector must be one of {sorted(SELECTORS)}, got {c.selector!r}")
+  if c.selector not in SELECTOR_NAMES:
+    raise ValueError(f"candidates.selector must be one of {sorted(SELECTOR_NAMES)}, got {c.selector!r}")
   if c.output not in ("network", "nonblind"):
     raise ValueError(f"candidates.output must be 'network' or 'nonblind', got {c.output!r}")
   if not float(c.nonblind_weight) > 0:

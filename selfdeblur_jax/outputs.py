@@ -1,5 +1,5 @@
 """What a run writes for each image: its result files (the image's record, `records`, follows them).
-Every file is written atomically (`io`)."""
+Every file is written atomically (`io`); what they hold is computed before (runner.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from typing import Any
 import ml_collections
 import numpy as np
 
-from selfdeblur_jax.api import FitResult
 from selfdeblur_jax.color import ycbcr_to_rgb
 from selfdeblur_jax.figures import photo_figure, progress_figure
 from selfdeblur_jax.io import write_npz, write_png
-from selfdeblur_jax.photo.pipeline import STATUS_DEBLURRED, PhotoSettings, finish_photo
+from selfdeblur_jax.photo.pipeline import STATUS_DEBLURRED
 from selfdeblur_jax.problems import Item
-from selfdeblur_jax.records import forget
+from selfdeblur_jax.results import FitResult
 
 OUTPUT_SUFFIXES = ("_x.png", "_k.png", ".npz", "_progress.png")
 
@@ -26,18 +25,15 @@ def output_names(name: str) -> list[str]:
 
 
 def write_result(out: Path, item: Item, result: FitResult, snapshots: list,
-                 engine: ml_collections.ConfigDict, config: ml_collections.ConfigDict) -> dict[str, Any]:
-  """An image's files: `<name>_x.png`, `_k.png`, `.npz` and `_progress.png` (photo mode: the whole
-  photo restored with the window's kernel, at the photo's scale), in the directory `out`.
+                 engine: ml_collections.ConfigDict, photo: tuple | None = None) -> dict[str, Any]:
+  """An image's files: `<name>_x.png`, `_k.png`, `.npz` and `_progress.png` (photo mode: `photo`, what
+  `photo.pipeline.finish_photo` made of the whole photo, at the photo's scale), in the directory `out`.
 
   Returns the fields the image's summary entry gets from what was written ({} outside photo mode).
-  The image's record goes first: until a new one follows these files, the image counts as unfinished.
   """
-  forget(out, item.name)
   x = result.x
   if item.photo is not None:  # photo mode: the whole photo, restored with the window's kernel, or kept
-    restored, kernel, status, reason, details = finish_photo(item.photo, result.kernel, result.kernel_size,
-                                                             item.prepared, PhotoSettings.from_config(config))
+    restored, kernel, status, reason, details = photo
     write_png(out / f"{item.name}_x.png", restored)
     write_png(out / f"{item.name}_k.png", kernel / max(float(kernel.max()), 1e-12))
     write_npz(out / f"{item.name}.npz", k=kernel, window=np.asarray(item.window), x_window=x, y_window=item.y,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.cbook
 import ml_collections
 import numpy as np
 
-from selfdeblur_jax.api import validate_kernel_size
 from selfdeblur_jax.candidates import candidate_sizes
 from selfdeblur_jax.color import rgb_to_ycbcr
 from selfdeblur_jax.data import KERNEL_RULES, ImageError, center_crop, downscale, expand_inputs, image_shape, read_image
@@ -17,6 +17,7 @@ from selfdeblur_jax.photo.pipeline import PhotoSettings, PreparedPhoto, prepare_
 from selfdeblur_jax.photo.scale import auto_kernel_size, downscaled_shape, estimate_scale
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import blur_np
+from selfdeblur_jax.validation import validate_kernel_size
 
 
 @dataclasses.dataclass
@@ -34,10 +35,6 @@ class Item:
   window: tuple[int, int, int, int] | None = None  # (top, left, height, width) of y in the photo
   estimate_scale: float = 1.0  # y is the photo's window downscaled by this (large kernels, photo/scale.py)
   prepared: PreparedPhoto | None = None  # photo mode: the window, noise level and clipped pixels
-
-# The program's fields that decide how a photo is prepared and restored (they enter its fingerprint).
-PHOTO_KEYS = ("restore", "estimate_window", "estimate_max_kernel", "restore_colour", "photo_linear",
-              "clip_level", "window_sigma", "restore_weight", "check_result")
 
 
 def check_kernel_size(size: object, where: str) -> int:
@@ -266,3 +263,12 @@ def load_sources(sources: list[Source], config: ml_collections.ConfigDict) -> tu
     except ImageError as error:
       errors.append(str(error))
   return items, errors
+
+
+def group_by_shape(shapes: Sequence[tuple[int, ...]], max_batch_size: int | None) -> list[list[int]]:
+  """Indices of equal shapes together, in input order, each group split to at most max_batch_size."""
+  buckets: dict[tuple[int, ...], list[int]] = {}
+  for i, shape in enumerate(shapes):
+    buckets.setdefault(tuple(shape), []).append(i)
+  return [indices[j:j + (max_batch_size or len(indices))]
+          for indices in buckets.values() for j in range(0, len(indices), max_batch_size or len(indices))]

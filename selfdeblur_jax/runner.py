@@ -1,6 +1,7 @@
 """One batch of images run to the end: its candidates, resumable checkpoints that record what defines
 each result (refused on --resume when the settings or the image changed), the snapshots for the
-progress figure, and progress. Each finished image's files are written as its batch ends."""
+progress figure, and progress. As the batch ends, each finished image is finished (photo mode: the
+whole photo restored, photo/pipeline.py) and its files written (outputs.py)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,15 @@ import numpy as np
 from absl import logging
 
 from selfdeblur_jax import checkpoint, crashpoint
-from selfdeblur_jax.api import collect_results
-from selfdeblur_jax.app_config import engine_config
+from selfdeblur_jax.app_config import PHOTO_KEYS
 from selfdeblur_jax.candidates import CandidateSearch, plan_candidates
-from selfdeblur_jax.config import flatten, resolve_config
+from selfdeblur_jax.config import flatten
 from selfdeblur_jax.outputs import write_result
-from selfdeblur_jax.problems import PHOTO_KEYS
+from selfdeblur_jax.photo.pipeline import PhotoSettings, finish_photo
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
 from selfdeblur_jax.problems import Item
+from selfdeblur_jax.records import forget
+from selfdeblur_jax.results import FitResult, collect_results
 from selfdeblur_jax.sharding import num_shards, padded_size
 from selfdeblur_jax.train import compiled_outputs, program_config
 
@@ -94,10 +96,10 @@ class BatchRunner:
   """Runs one batch of equal-shaped images, each with its candidates, with checkpoints, snapshots and
   progress."""
 
-  def __init__(self, items: list[Item], index: int, config: ml_collections.ConfigDict,
-               workdir: Path, progress) -> None:
-    self.items, self.index, self.config, self.workdir = items, index, config, workdir
-    self.engine = resolve_config(engine_config(config))
+  def __init__(self, items: list[Item], index: int, engine: ml_collections.ConfigDict,
+               config: ml_collections.ConfigDict, workdir: Path, progress) -> None:
+    """`engine`: the resolved engine part of the program config `config` (app_config.engine_config)."""
+    self.items, self.index, self.engine, self.config, self.workdir = items, index, engine, config, workdir
     specs = plan_candidates([item.kernel_size for item in items], [int(self.engine.seed)] * len(items),
                             self.engine)
     self.search = CandidateSearch([item.y for item in items], specs, self.engine)
@@ -170,8 +172,10 @@ class BatchRunner:
     for image, (item, result) in enumerate(zip(self.items, results)):
       members = [i for i, spec in enumerate(self.search.specs) if spec.image == image]
       if result.status == "ok":  # a failed image's arrays are not results: nothing is written
+        # Its record goes first: until a new one follows the new files, the image counts as unfinished.
+        forget(self.workdir, item.name)
         written.append(write_result(self.workdir, item, result, self.snapshots[members[result.chosen]],
-                                    self.engine, self.config))
+                                    self.engine, self._finish_photo(item, result)))
       else:
         written.append({})
     return {"batch": self.index, "images": [item.name for item in self.items],
@@ -180,6 +184,14 @@ class BatchRunner:
             "compile_seconds": round(compile_seconds[0], 3),
             "run_seconds": round(seconds - compile_seconds[0], 3), "start_step": start_step,
             "results": results, "written": written}
+
+  def _finish_photo(self, item: Item, result: FitResult) -> tuple | None:
+    """Photo mode: `finish_photo`'s (photo, kernel, status, reason, details) of the whole photo, restored
+    with the window's kernel (or kept); None for other images."""
+    if item.photo is None:
+      return None
+    return finish_photo(item.photo, result.kernel, result.kernel_size, item.prepared,
+                        PhotoSettings.from_config(self.config))
 
   def _work_done(self) -> int:
     """Candidate·steps already taken (after a resume)."""

@@ -13,8 +13,8 @@ import pytest
 from scipy import ndimage, signal
 
 from selfdeblur_jax.data import levin_true_kernel, read_image
-from selfdeblur_jax.evaluation import align, deconv_sparse, error_ratio, evaluate, psnr, ssim
-from selfdeblur_jax.evaluation.nonblind import fast_fft_size, fft_blur_operators
+from selfdeblur_jax.evaluation import align, error_ratio, evaluate, psnr, ssim
+from selfdeblur_jax.restoration import deconv_sparse, fast_fft_size, fft_blur_operators
 
 REPO = Path(__file__).resolve().parents[1]
 LEVIN = REPO.parent / "shared" / "datasets" / "levin"

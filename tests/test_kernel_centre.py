@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from scipy.signal import convolve2d
 
-from selfdeblur_jax.api import collect_results
+from selfdeblur_jax.results import collect_results
 from selfdeblur_jax.candidates.search import CandidateSpec, Outcome
 from selfdeblur_jax.config import resolve_config
-from selfdeblur_jax.evaluation.nonblind import deconv_sparse_latent
+from selfdeblur_jax.restoration import deconv_sparse_latent
 from selfdeblur_jax.physics import motion_kernel
 from selfdeblur_jax.physics.blur import crop_to_image
 from selfdeblur_jax.physics.kernel_centre import centre_kernel, centroid_offset, pad_kernel

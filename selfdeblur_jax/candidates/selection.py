@@ -45,7 +45,7 @@ from collections.abc import Callable, Sequence
 import jax.numpy as jnp
 import numpy as np
 
-from selfdeblur_jax.evaluation.nonblind import _DERIVATIVE_WEIGHTS, _derivatives, deconv_sparse_latent
+from selfdeblur_jax.restoration import DERIVATIVE_WEIGHTS, deconv_sparse_latent, derivatives
 from selfdeblur_jax.physics.blur import blur_np
 
 Scorer = Callable[..., np.ndarray]
@@ -75,7 +75,7 @@ def map_energy(y: np.ndarray, latent: np.ndarray, kernel: np.ndarray, weight: fl
   """Per-pixel ‖k ⊛ x − y‖² + weight·Σ_d c_d·|∂_d x|^α of a latent image x (deconv_sparse's model)."""
   residual = blur_np(latent, kernel) - y
   prior = sum(c * np.sum(np.abs(np.asarray(d, np.float64)) ** alpha)
-              for c, d in zip(_DERIVATIVE_WEIGHTS, _derivatives(jnp.asarray(latent))))
+              for c, d in zip(DERIVATIVE_WEIGHTS, derivatives(jnp.asarray(latent))))
   return float((np.sum(residual.astype(np.float64) ** 2) + weight * prior) / y.size)
 
 

@@ -3,11 +3,11 @@ non-blind deconvolution with that kernel (the authors' own advice for large imag
 no-reference check that keeps the input when the result is not better.
 
 One path serves the API (`deblur_photo`) and the command line (problems.py prepares the window with
-`prepare_photo`, outputs.py finishes with `finish_photo`):
+`prepare_photo`, runner.py finishes with `finish_photo` before outputs.py writes):
 1. `prepare_photo`: the noise level σ̂ of the photo's luma, its clipped highlights, and the
    estimation window: in linear light (a camera blurs there), where the smoothed luma has the most
    structure away from clipped pixels, downscaled when the kernel is large.
-2. SelfDeblur on the window (the engine: `fit_selfdeblur`).
+2. SelfDeblur on the window (the engine: `fitting.fit_image`, what `fit_selfdeblur` runs).
 3. `finish_photo`: the kernel at the photo's scale; the whole photo restored in linear light with
    the clipped pixels left out of the data term and a prior weight that grows with σ̂; the check
    (photo/check.py); the input kept, with the reason, when the check says the result is not better.
@@ -23,9 +23,9 @@ from typing import Any
 import ml_collections
 import numpy as np
 
-from selfdeblur_jax.api import FitResult, fit_selfdeblur, validate_kernel_size
+from selfdeblur_jax.app_config import resolve_engine
 from selfdeblur_jax.color import rgb_to_ycbcr
-from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.fitting import fit_image
 from selfdeblur_jax.photo.check import check_restoration
 from selfdeblur_jax.photo.restore import restore_nonblind
 from selfdeblur_jax.photo.scale import (EstimationWindow, auto_kernel_size, estimation_window, photo_kernel_size,
@@ -33,6 +33,8 @@ from selfdeblur_jax.photo.scale import (EstimationWindow, auto_kernel_size, esti
 from selfdeblur_jax.photo.window import gaussian_smooth
 from selfdeblur_jax.physics.camera import srgb_to_linear
 from selfdeblur_jax.physics.noise import estimate_noise_sigma
+from selfdeblur_jax.results import FitResult
+from selfdeblur_jax.validation import validate_kernel_size
 
 # The restoration's prior weight from the noise level: WEIGHT_PER_SIGMA · σ̂ (σ̂ of the file's sRGB luma),
 # at least MIN_WEIGHT. Chosen with the true kernels of the camera-realistic photos (linear light; best
@@ -49,29 +51,33 @@ STATUS_DEBLURRED = "deblurred"
 STATUS_NOT_IMPROVED = "not improved"
 
 
+def _setting(default: Any, key: str) -> Any:
+  """A PhotoSettings field whose value a program config holds under `key` (app_config.add_photo_fields)."""
+  return dataclasses.field(default=default, metadata={"key": key})
+
+
 @dataclasses.dataclass(frozen=True)
 class PhotoSettings:
-  """How a photo is prepared and restored: the photo fields of a program config (app_config.py)."""
+  """How a photo is prepared and restored: the photo fields of a program config (app_config.py), each
+  field naming its config key."""
 
-  window: int = 256  # side of the estimation window
-  max_kernel: int = 27  # larger kernels are estimated on a downscaled copy (photo/scale.py); 0: never
-  colour: str = "rgb"  # "rgb": deconvolve each channel; "y": the luma, Cb/Cr kept
-  linear: bool = True  # estimate and restore in linear light (sRGB decoded first)
-  clip_level: float = 0.98  # an sRGB value at or above this in any channel counts as clipped
-  window_sigma: float = 2.0  # the window's structure is measured on the luma smoothed by this (px)
-  weight: float = 0.0  # the restoration's prior weight; 0: from the noise level
-  check: bool = True  # keep the input when the no-reference check says the result is not better
+  window: int = _setting(256, "estimate_window")  # side of the estimation window
+  max_kernel: int = _setting(27, "estimate_max_kernel")  # larger kernels: estimated downscaled; 0: never
+  colour: str = _setting("rgb", "restore_colour")  # "rgb": deconvolve each channel; "y": the luma, Cb/Cr kept
+  linear: bool = _setting(True, "photo_linear")  # estimate and restore in linear light (sRGB decoded first)
+  clip_level: float = _setting(0.98, "clip_level")  # an sRGB value at or above this (any channel): clipped
+  window_sigma: float = _setting(2.0, "window_sigma")  # the window's structure on the luma smoothed by this
+  weight: float = _setting(0.0, "restore_weight")  # the restoration's prior weight; 0: from the noise level
+  check: bool = _setting(True, "check_result")  # keep the input when the check finds the result no better
 
   @classmethod
   def from_config(cls, config: Mapping[str, Any] | None, **overrides: Any) -> PhotoSettings:
     """The settings of a program config (fields it lacks keep their defaults), then `overrides` (not None)."""
-    fields = {"window": "estimate_window", "max_kernel": "estimate_max_kernel", "colour": "restore_colour",
-              "linear": "photo_linear", "clip_level": "clip_level", "window_sigma": "window_sigma",
-              "weight": "restore_weight", "check": "check_result"}
     values = {}
-    for field, key in fields.items():
+    for field in dataclasses.fields(cls):
+      key = field.metadata["key"]
       if config is not None and key in config:
-        values[field] = type(getattr(cls, field))(config[key])
+        values[field.name] = type(field.default)(config[key])
     values.update({k: v for k, v in overrides.items() if v is not None})
     return cls(**values)
 
@@ -158,7 +164,7 @@ def photo_settings(config: Any, **overrides: Any) -> tuple[ml_collections.Config
   if config is None:
     from selfdeblur_jax.configs.photo import get_config  # the shipped photo config
     config = get_config("cpu")
-  return resolve_config(config), PhotoSettings.from_config(config, **overrides)
+  return resolve_engine(config), PhotoSettings.from_config(config, **overrides)
 
 
 def deblur_photo(image: Any, kernel_size: int | None = None, *, config: Any = None, seed: int = 0,
@@ -191,7 +197,7 @@ def deblur_photo(image: Any, kernel_size: int | None = None, *, config: Any = No
   where = prepared.estimate
   validate_kernel_size(where.kernel_size, where.grey.shape, "kernel_size at the estimation scale")
   start = time.perf_counter()
-  fit = fit_selfdeblur(where.grey, where.kernel_size, config=engine, seed=seed)
+  fit = fit_image(where.grey, where.kernel_size, engine, seed)
   estimated = time.perf_counter()
   out, kernel, status, reason, details = finish_photo(image, fit.kernel, fit.kernel_size, prepared, settings)
   return PhotoResult(out, kernel, where.box, fit, estimated - start, time.perf_counter() - estimated,

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from selfdeblur_jax.color import rgb_to_ycbcr, ycbcr_to_rgb
-from selfdeblur_jax.evaluation.nonblind import deconv_sparse
+from selfdeblur_jax.restoration import deconv_sparse
 from selfdeblur_jax.physics.camera import linear_to_srgb, srgb_to_linear
 
 
