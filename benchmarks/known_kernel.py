@@ -21,8 +21,9 @@ import numpy as np
 
 from benchmarks.common import LEVIN_DATA, RESULTS
 from selfdeblur_jax.data import levin_true_kernel
-from selfdeblur_jax.evaluation import deconv_sparse, evaluate
+from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.io import write_json
+from selfdeblur_jax.restoration import deconv_sparse
 
 PAPER_KNOWN_K = {"psnr": 34.53, "ssim": 0.9492}
 

@@ -25,12 +25,13 @@ import numpy as np
 
 from benchmarks.common import LEVIN_DATA, RESULTS, config_file, require_data
 from selfdeblur_jax import fit_batch
-from selfdeblur_jax.api import output_stage
 from selfdeblur_jax.app_config import engine_config, load_config_file
 from selfdeblur_jax.data import LEVIN_KERNEL_SIZES, center_crop, levin_true_kernel, read_image
-from selfdeblur_jax.evaluation import deconv_sparse, error_ratio, evaluate
+from selfdeblur_jax.evaluation import error_ratio, evaluate
 from selfdeblur_jax.io import write_bytes, write_json, write_npz
 from selfdeblur_jax.physics.kernel_centre import centre_kernel
+from selfdeblur_jax.restoration import deconv_sparse
+from selfdeblur_jax.results import output_stage
 
 MINI_SUBSET = ("im1_kernel1", "im2_kernel2", "im3_kernel3", "im4_kernel4", "im1_kernel5", "im2_kernel6",
                "im3_kernel7", "im4_kernel8")

@@ -47,12 +47,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from benchmarks import levin, photo_realistic  # noqa: E402
+from benchmarks.common import LEVIN_DATA, RESULTS  # noqa: E402
 from selfdeblur_jax.data import read_image  # noqa: E402
 from selfdeblur_jax.evaluation.align import evaluate  # noqa: E402
 from selfdeblur_jax.io import write_bytes, write_json  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
 SETS = ("mini", "full", "photos")
 SETTINGS = {"default": None, "alpha50": 50.0}  # deconv's --alpha (None: the program's default, 3000)
 PROGRAMS = ("estimate-kernel", "deconv")
@@ -325,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                       help="folder with the built estimate-kernel and deconv programs")
   parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of {', '.join(SETS)}")
   parser.add_argument("--only", default="", help="comma-separated image names (default: every image of a set)")
-  parser.add_argument("--data_dir", type=Path, default=REPO.parent / "shared" / "datasets" / "levin")
+  parser.add_argument("--data_dir", type=Path, default=LEVIN_DATA)
   parser.add_argument("--out_dir", type=Path, default=RESULTS / "peer_l0")
   parser.add_argument("--table_only", action="store_true", help="the table and figure from stored runs")
   args = parser.parse_args(argv)

@@ -14,7 +14,6 @@ from typing import Any
 from selfdeblur_jax import fitting
 from selfdeblur_jax.fitting import ProgressCallback
 from selfdeblur_jax.results import Candidate, FitResult
-from selfdeblur_jax.results import output_stage  # noqa: F401 (benchmarks/levin.py's import; moved to results)
 
 __all__ = ["Candidate", "FitResult", "ProgressCallback", "fit_batch", "fit_selfdeblur"]
 

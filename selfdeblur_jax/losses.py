@@ -39,7 +39,7 @@ def ssim(a: Array, b: Array, window_size: int = 11, sigma: float = 1.5) -> Array
   The 2-D window is the outer product of a 1-D Gaussian, so it is applied as a column pass and then
   a row pass (zero padding separates too): 2·size taps a pixel instead of size², and on the CPU the
   two 1-D convolutions run 12–14× faster than the 11×11 one, backward included
-  (benchmarks/cpu_kernels.py). pytorch_ssim rounds its 2-D window to float32, which a product of two
+  (experiments/speed/cpu_kernels.py). pytorch_ssim rounds its 2-D window to float32, which a product of two
   1-D passes does not: in float64 the two losses differ by about 1e-6 relative, far below float32's
   resolution (RESULTS.md, "Faithfulness to the PyTorch original").
   """

@@ -20,9 +20,10 @@ from benchmarks.common import LEVIN_DATA, RESULTS
 from benchmarks.levin import NONBLIND_WEIGHT, load_problem, profile_config
 from experiments.candidates.selector_report import load_runs, truth
 
-from selfdeblur_jax.evaluation import deconv_sparse, evaluate
+from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.io import write_bytes
 from selfdeblur_jax.physics.kernel_centre import centre_kernel
+from selfdeblur_jax.restoration import deconv_sparse
 
 
 def main() -> None:

@@ -23,10 +23,11 @@ import numpy as np
 from benchmarks.common import LEVIN_DATA, RESULTS
 from benchmarks.levin import MINI_SUBSET, levin_true_kernel, load_problem, profile_config
 
-from selfdeblur_jax.evaluation import deconv_sparse, evaluate
+from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.io import write_bytes
 from selfdeblur_jax.physics.kernel_centre import centre_kernel
 from selfdeblur_jax.physics.noise import estimate_noise_sigma
+from selfdeblur_jax.restoration import deconv_sparse
 
 
 def main() -> None:

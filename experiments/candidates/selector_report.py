@@ -31,9 +31,10 @@ from benchmarks.levin import NONBLIND_WEIGHT, load_problem, profile_config
 from selfdeblur_jax.candidates.search import halving_keep
 from selfdeblur_jax.candidates.selection import SELECTORS, score_candidates
 from selfdeblur_jax.config import final_data_term_at
-from selfdeblur_jax.evaluation import deconv_sparse, evaluate
+from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.io import write_bytes, write_json
 from selfdeblur_jax.physics.kernel_centre import centre_kernel, pad_kernel
+from selfdeblur_jax.restoration import deconv_sparse
 
 
 def load_runs(pool: Path, variant: str) -> list[dict]:

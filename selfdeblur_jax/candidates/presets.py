@@ -20,7 +20,8 @@ def robust(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   for the blur after the right one; the fit gate ranks last the draws whose data term is over twice the best (a
   corner-pushed kernel); gating only on the final data term keeps a draw that is slow under the MSE
   phase but best under 1 − SSIM. Chosen by measurement on mini-Levin's first subset only; the versions
-  (v1–v8), their figures and the pool replays are in benchmarks/RESULTS.md ("Candidates" onwards).
+  (v1–v8) and their figures are in benchmarks/RESULTS.md ("Robust mode", "Candidates and the selector"
+  and the changelog appendix).
   """
   with config.unlocked():
     config.candidates.restarts = 1

@@ -2,7 +2,7 @@
 each candidate's (x, k, final loss), never a ground truth. Lower is better for every score.
 
 Which score is the default is decided by measurement on a labelled pool of runs
-(benchmarks/selector_report.py, benchmarks/RESULTS.md), not by taste. The scores:
+(experiments/candidates/selector_report.py, benchmarks/RESULTS.md), not by taste. The scores:
 
 - `loss`: the candidate's final data term (1 − SSIM of k ⊛ x against y): how well it fits y.
 - `nonblind_l1l2`: deconvolve y non-blindly with the candidate's kernel (Levin et al. 2007's sparse

@@ -6,7 +6,7 @@ variance PyTorch uses) and autodiff adds several more passes on the way back. Th
 here is the closed form: two sums (Σdy, Σdy·x̂) and one elementwise pass. Parameters and running
 statistics have Flax's names and update rule, so checkpoints and the PyTorch weight bridge are
 unchanged. On the CPU it took 1.7 % off a mini-Levin step and 8 % off a full-size one
-(benchmarks/step_history.py; RESULTS.md, "Speed on this CPU").
+(experiments/speed/step_history.py; RESULTS.md, "Speed on this CPU").
 """
 
 from __future__ import annotations

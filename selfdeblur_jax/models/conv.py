@@ -37,7 +37,7 @@ def _valid(x: Array, w: Array, stride: int) -> Array:
   """The 'VALID' convolution, computed as one padded by a row and a column at the far end and cropped.
 
   Why: XLA:CPU's convolution library runs a convolution that has padding faster than the same one
-  without (a 3×3, 80 → 64 channels on 144²: 5.1 ms against 7.1 ms; benchmarks/cpu_kernels.py,
+  without (a 3×3, 80 → 64 channels on 144²: 5.1 ms against 7.1 ms; experiments/speed/cpu_kernels.py,
   RESULTS.md "Speed on this CPU"). The extra row and column cost 1–2 % more arithmetic; the crop
   keeps exactly the 'VALID' outputs, which do not read the padding.
   """
@@ -80,7 +80,7 @@ def _weight_gradient(x: Array, dy: Array, size: int, stride: int, block_bytes: i
   once instead of copying it once per tap as a matrix product per tap does. dy is cut into blocks
   of rows of about `block_bytes` (default `_DW_BLOCK_BYTES`) whose results are summed: a whole
   269² × 128 dy as one kernel falls out of cache and runs 3.4× slower than the per-tap products
-  (benchmarks/cpu_kernels.py).
+  (experiments/speed/cpu_kernels.py).
   """
   batch, out_h, out_w, features = dy.shape
   block_bytes = _DW_BLOCK_BYTES if block_bytes is None else block_bytes

@@ -31,7 +31,7 @@ def _upsample_2x(x: Array, mode: str) -> Array:
     # The fixed two-tap stencil equals jax.image.resize's half-pixel bilinear for ×2 (tested). Being
     # elementwise it fuses with the concatenation and BatchNorm that follow; resize runs as two
     # interpolation matmuls with transposes. Alone it is no faster, but in the training step it
-    # took 3.7 % off a mini step (benchmarks/step_history.py; RESULTS.md, "Speed on this CPU").
+    # took 3.7 % off a mini step (experiments/speed/step_history.py; RESULTS.md, "Speed on this CPU").
     return _bilinear_2x_axis(_bilinear_2x_axis(x, 1), 2)
   batch, height, width, channels = x.shape
   return jax.image.resize(x, (batch, 2 * height, 2 * width, channels), method=mode)

@@ -20,7 +20,7 @@ def blur(x: Array, k: Array) -> Array:
   One 'VALID' `lax.conv_general_dilated`, laid out for speed: the K row-shifted copies of x are the
   K input channels of a 1×K convolution, so each output pixel is a K·K dot product over channels
   and columns. The sum is the same as the K×K single-channel convolution's, and on the CPU it runs
-  2.5–3.8× faster with its gradients (benchmarks/cpu_kernels.py; RESULTS.md, "Speed on this CPU").
+  2.5–3.8× faster with its gradients (experiments/speed/cpu_kernels.py; RESULTS.md, "Speed on this CPU").
   """
   size = k.shape[0]
   height = x.shape[0] - size + 1

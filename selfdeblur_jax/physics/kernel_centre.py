@@ -7,7 +7,7 @@ y with such a kernel gives an image displaced from the input by the offset (9 px
 on the mini profile: 19.79 dB with SPEC §6's 5-px alignment, 28.60 with a 10-px one), and the mass on
 the far edge is mostly spread-out tail. Centring shifts the kernel by the integer nearest its
 centroid's offset, drops what leaves the support, and renormalises: the output is registered with the
-input, and the kernel keeps its size (benchmarks/kernel_centring.py measures both effects).
+input, and the kernel keeps its size (experiments/candidates/kernel_centring.py measures both effects).
 """
 
 from __future__ import annotations
