@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ml_collections
+from ml_collections import config_dict
 
 # The no-reference selectors of candidates/selection.py (config.candidates.selector). Named here, as the
 # other choices' names are, so that the config's checks need nothing from the layers above it.
 SELECTOR_NAMES = ("loss", "nonblind_l1l2", "nonblind_energy", "nonblind_energy_l1l2", "nonblind_l1l2_fit",
                   "network_l1l2", "agreement", "border_mass")
+
+# The released code's schedule as fractions of its 5000 steps: 1 − SSIM from 20 %, learning-rate
+# halvings at 40, 60 and 80 %. The default `loss.switch_step` and `optim.boundaries` are these
+# fractions of `num_steps`, so that `num_steps` alone scales the schedule.
+SWITCH_FRACTION = 0.2
+BOUNDARY_FRACTIONS = (0.4, 0.6, 0.8)
+
+
+def steps_at(fractions: Sequence[float], num_steps: int) -> tuple[int, ...]:
+  """round(f·num_steps) for each fraction f, repeats and step 0 dropped (a very short run)."""
+  steps = (int(round(float(f) * int(num_steps))) for f in fractions)
+  return tuple(sorted({step for step in steps if step >= 1}))
+
+
+def _following_num_steps(config: ml_collections.ConfigDict, fn, field_type: type):
+  """A field whose value is fn(num_steps), computed when read: it follows later changes of num_steps
+  (a config file's, a command-line flag's, a dict of overrides') until it is set to a value itself."""
+  num_steps = config.get_ref("num_steps")
+  # FieldReference(default, field_type, op): `op.fn(default, *op.args)` with the args resolved.
+  return config_dict.FieldReference(field_type(), field_type=field_type,
+                                    op=config_dict._Op(lambda _, n: fn(n), [num_steps]))  # noqa: SLF001
 
 
 def get_default_config() -> ml_collections.ConfigDict:
@@ -57,7 +80,10 @@ def get_default_config() -> ml_collections.ConfigDict:
 
   config.loss = ml_collections.ConfigDict()
   config.loss.data_term = "mse_then_ssim"  # released code; the paper's Eq. (6) is "mse"
-  config.loss.switch_step = 1000
+  # 1 − SSIM from this step on: by default SWITCH_FRACTION of num_steps (1000 of 5000), following
+  # num_steps; set a step to fix it.
+  config.loss.switch_step = _following_num_steps(
+      config, lambda n: int(round(SWITCH_FRACTION * n)), int)
   config.loss.ssim_window = 11
   config.loss.ssim_sigma = 1.5
   config.loss.tv_weight = 0.0  # λ of Eq. (6); the paper uses 1e-6 on Levin
@@ -69,7 +95,10 @@ def get_default_config() -> ml_collections.ConfigDict:
   config.optim.mode = "joint"  # "joint" (Algorithm 2) or "alternating" (Algorithm 1)
   config.optim.lr_x = 0.01
   config.optim.lr_k = 1e-4  # released code; the paper says 0.01
-  config.optim.boundaries = (2000, 3000, 4000)
+  # Halve the learning rates at these steps: by default BOUNDARY_FRACTIONS of num_steps
+  # ((2000, 3000, 4000) of 5000), following num_steps; set steps to fix them.
+  config.optim.boundaries = _following_num_steps(
+      config, lambda n: steps_at(BOUNDARY_FRACTIONS, n), tuple)
   config.optim.decay = 0.5
   config.optim.b1 = 0.9
   config.optim.b2 = 0.999
@@ -132,9 +161,10 @@ def resolve_config(config: Mapping[str, Any] | None,
   allowed only when `base` has them; a program config (configs/*.py) goes through
   `app_config.resolve_engine` (`selfdeblur_jax.resolve_config`), which takes its engine part.
   """
-  resolved = get_default_config() if base is None else base.copy_and_resolve_references()
+  # Overrides go onto the unresolved base, so that a new num_steps moves the steps that follow it.
+  resolved = get_default_config() if base is None else copy.deepcopy(base)
   if config is None:
-    return resolved
+    return resolved.copy_and_resolve_references()
   if isinstance(config, ml_collections.ConfigDict):
     config = config.to_dict()
   _check_sections(config, resolved)
@@ -147,6 +177,7 @@ def resolve_config(config: Mapping[str, Any] | None,
       resolved.update_from_flattened_dict(flatten(config))
   except TypeError as error:  # a value of the wrong type, e.g. a string for num_steps
     raise ValueError(f"bad config value: {error}") from None
+  resolved = resolved.copy_and_resolve_references()  # plain values from here on
   try:
     _check(resolved)
   except (TypeError, IndexError, KeyError) as error:  # a value of a type no check expected
@@ -200,10 +231,13 @@ def _check(config: ml_collections.ConfigDict) -> None:
       raise ValueError(f"{name} must lie in [0, 1), got {_get(config, name)}")
   boundaries = [int(b) for b in config.optim.boundaries]
   if boundaries != sorted(set(boundaries)) or any(b < 1 for b in boundaries):
-    raise ValueError(f"optim.boundaries must be increasing positive steps, got {tuple(boundaries)}")
+    raise ValueError(f"optim.boundaries must be increasing positive steps, got {tuple(boundaries)}; "
+                     f"leave them unset to halve at {', '.join(f'{f:.0%}' for f in BOUNDARY_FRACTIONS)} of "
+                     "num_steps")
   if config.loss.data_term == "mse_then_ssim" and not 0 <= int(config.loss.switch_step) <= int(config.num_steps):
     raise ValueError(f"loss.switch_step must lie in [0, num_steps={config.num_steps}], got "
-                     f"{config.loss.switch_step}")
+                     f"{config.loss.switch_step}; leave it unset to switch at {SWITCH_FRACTION:.0%} of "
+                     "num_steps")
   if isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed <= 2**32 - 1:
     raise ValueError(f"seed must be an integer in [0, 2**32 - 1], got {config.seed}")
   _check_candidates(config)

@@ -7,7 +7,6 @@ pytree with a leading batch axis, and `jax.vmap(train_step)` runs them as one XL
 
 from __future__ import annotations
 
-import collections
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,13 +22,10 @@ from selfdeblur_jax.losses import objective
 from selfdeblur_jax.models import DipKernelNet, KernelNet, SkipNet
 from selfdeblur_jax.optim import make_optimizers
 from selfdeblur_jax.physics import estimate_noise_sigma, kernel_support, latent_shape
+from selfdeblur_jax.physics.noise import noise_sigma
 from selfdeblur_jax.sharding import num_shards, per_device, shard_batch
 
 Array = jax.Array
-
-# How often each jitted function's Python body ran, i.e. was traced. Tests use it to prove that a
-# whole fit traces `train_step` once.
-TRACE_COUNTS: collections.Counter = collections.Counter()
 
 
 @struct.dataclass
@@ -168,9 +164,24 @@ def init_batch(batch: Sequence[tuple], support_size: int,
 
 
 def _tv_weight(y, config: ml_collections.ConfigDict) -> float:
+  """λ of one image on the host (float64 noise estimate): what `fit_batch` uses."""
   if config.loss.tv_weight_from_noise:
     return float(config.loss.tv_noise_factor) * estimate_noise_sigma(y)
   return float(config.loss.tv_weight)
+
+
+def tv_weight(y: Array, config: ml_collections.ConfigDict) -> Array:
+  """λ of one image in jnp (float32 noise estimate, traceable): what the solver uses."""
+  if config.loss.tv_weight_from_noise:
+    return jnp.float32(config.loss.tv_noise_factor) * noise_sigma(y)
+  return jnp.float32(config.loss.tv_weight)
+
+
+def make_problem(y: Array, kernel_size: int, support_size: int, config: ml_collections.ConfigDict
+                 ) -> Problem:
+  """The Problem of one image y (H, W) in jnp, traceable: the kernel support and λ."""
+  return Problem(y=y, support=jnp.asarray(kernel_support(kernel_size, support_size)),
+                 tv_weight=tv_weight(y, config))
 
 
 def make_generators(config: ml_collections.ConfigDict, support_size: int):
@@ -179,6 +190,7 @@ def make_generators(config: ml_collections.ConfigDict, support_size: int):
 
   compute = jnp.bfloat16 if config.precision == "bfloat16" else None
 
+  @with_precision(config)
   def generate_x(params_x, batch_stats, z):
     dtype = z.dtype  # x comes back in z's dtype (float32; float64 under jax_enable_x64 checks)
     if compute is not None:  # bfloat16 compute; parameters, optimiser and loss stay float32
@@ -192,6 +204,7 @@ def make_generators(config: ml_collections.ConfigDict, support_size: int):
   if config.model_x.remat:  # keep no activations for the backward pass: recompute G_x's forward
     generate_x = jax.checkpoint(generate_x)
 
+  @with_precision(config)
   def generate_k(params_k, z_k, support):
     # A DIP G_k has BatchNorm in training mode: its running statistics are never read, so they are
     # created afresh and dropped (an FCN G_k has none).
@@ -213,8 +226,8 @@ def make_train_step(config: ml_collections.ConfigDict, support_size: int
     updates, opt_state = optimizers[name].update(grads, opt_state, state_params)
     return optax.apply_updates(state_params, updates), opt_state
 
+  @with_precision(config)
   def train_step(state: TrainState, problem: Problem) -> tuple[TrainState, dict[str, Array]]:
-    TRACE_COUNTS["train_step"] += 1
     key, noise_key = jax.random.split(state.key)
     z = state.z_x + perturbation * jax.random.normal(noise_key, state.z_x.shape)
 
@@ -257,6 +270,30 @@ def make_train_step(config: ml_collections.ConfigDict, support_size: int
   return train_step
 
 
+def make_active_step(config: ml_collections.ConfigDict, support_size: int
+                     ) -> Callable[[TrainState, Problem], TrainState]:
+  """`train_step` for an active problem, nothing for one that stopped or failed (`state.active`)."""
+  train_step = make_train_step(config, support_size)
+
+  def step_if_active(state: TrainState, problem: Problem) -> TrainState:
+    # Under `map` an inactive problem costs nothing; under `vmap` the cond becomes a select.
+    return lax.cond(state.active, lambda: train_step(state, problem)[0], lambda: state)
+
+  return step_if_active
+
+
+def make_outputs(config: ml_collections.ConfigDict, support_size: int
+                 ) -> Callable[[TrainState, Problem], tuple[Array, Array]]:
+  """`outputs(state, problem) -> (x latent (H', W'), kernel (K, K))`, G_x fed z_x unperturbed."""
+  generate_x, generate_k = make_generators(config, support_size)
+
+  def outputs(state: TrainState, problem: Problem) -> tuple[Array, Array]:
+    x, _ = generate_x(state.params["x"], state.batch_stats, state.z_x)
+    return x, generate_k(state.params["k"], state.z_k, problem.support)
+
+  return outputs
+
+
 def batch_strategy(config: ml_collections.ConfigDict) -> str:
   """'vmap', 'map' or 'chunked': how a batch of problems shares one XLA program.
 
@@ -287,7 +324,11 @@ def batched(fn: Callable, config: ml_collections.ConfigDict) -> Callable:
 
 
 def _in_precision_scope(fn: Callable, config: ml_collections.ConfigDict) -> Callable:
-  """`fn` (jitted) called, and therefore traced and compiled, under `precision_scope(config)`."""
+  """`fn` (jitted) called, and therefore traced and compiled, under `precision_scope(config)`.
+
+  The traced functions set the precision themselves (`with_precision`); the scope around the call
+  changes nothing in the program and keeps `.lower` and `.jitted` for benchmarks and tests.
+  """
   def call(*args):
     with precision_scope(config):
       return fn(*args)
@@ -308,6 +349,19 @@ def precision_scope(config: ml_collections.ConfigDict):
   return jax.default_matmul_precision("highest" if config.precision == "highest" else None)
 
 
+def with_precision(config: ml_collections.ConfigDict) -> Callable[[Callable], Callable]:
+  """Decorator: the function's body runs under `precision_scope(config)`. The precision is a
+  parameter of each convolution and matmul recorded while tracing, so the body sets it itself and a
+  caller's own `jax.jit` or `vmap` gets the configured precision, not the backend's default."""
+  def decorate(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+      with precision_scope(config):
+        return fn(*args, **kwargs)
+    return wrapped
+  return decorate
+
+
 @functools.lru_cache(maxsize=16)
 def compiled_runner(config: ml_collections.FrozenConfigDict, support_size: int, shards: int = 1
                     ) -> Callable[[TrainState, Problem, int], TrainState]:
@@ -317,16 +371,9 @@ def compiled_runner(config: ml_collections.FrozenConfigDict, support_size: int, 
   compilation; only a new image shape, batch size or config compiles again. With `shards` > 1 each
   device runs its slice of the batch (`sharding.per_device`).
   """
-  train_step = make_train_step(config, support_size)
-
-  def step_if_active(state: TrainState, problem: Problem) -> TrainState:
-    # Under `map` an inactive problem costs nothing; under `vmap` the cond becomes a select.
-    return lax.cond(state.active, lambda: train_step(state, problem)[0], lambda: state)
-
-  batched_step = batched(step_if_active, config)
+  batched_step = batched(make_active_step(config, support_size), config)
 
   def run_steps(states: TrainState, problems: Problem, num_steps) -> TrainState:
-    TRACE_COUNTS["run_steps"] += 1
     return lax.fori_loop(0, num_steps, lambda _, s: batched_step(s, problems), states)
 
   return _in_precision_scope(jax.jit(per_device(run_steps, shards, num_batched_args=2,
@@ -339,12 +386,7 @@ def compiled_outputs(config: ml_collections.FrozenConfigDict, support_size: int,
 
   Batched the same way as training (see `batch_strategy`).
   """
-  generate_x, generate_k = make_generators(config, support_size)
-
-  def outputs(state: TrainState, problem: Problem):
-    x, _ = generate_x(state.params["x"], state.batch_stats, state.z_x)
-    return x, generate_k(state.params["k"], state.z_k, problem.support)
-
+  outputs = make_outputs(config, support_size)
   return _in_precision_scope(jax.jit(per_device(batched(outputs, config), shards, num_batched_args=2)),
                              config)
 

@@ -18,5 +18,6 @@ def get_config(arg: str | None = None):
   config.kernel_size = 25
   config.num_steps = 2500
   config.loss.switch_step = 500
+  config.optim.boundaries = (2000, 3000, 4000)  # the released code's: one halving within 2500 steps
   config.max_batch_size = 1
   return apply_preset(config, arg)
