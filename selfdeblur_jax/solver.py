@@ -22,10 +22,11 @@ import jax.numpy as jnp
 import ml_collections
 from jax import lax
 
-from selfdeblur_jax.config import resolve_config
+from selfdeblur_jax.app_config import resolve_engine
 from selfdeblur_jax.physics.blur import crop_to_image, kernel_support
 from selfdeblur_jax.train import (Problem, TrainState, create_train_state, make_active_step, make_outputs,
                                   make_problem, program_config)
+from selfdeblur_jax.validation import validate_kernel_size
 
 Array = jax.Array
 
@@ -51,7 +52,7 @@ def make_solver(config: Mapping[str, Any] | ml_collections.ConfigDict | None, ke
   `init(jax.random.PRNGKey(s), y)` followed by `config.num_steps` steps. λ from the noise level
   (`loss.tv_weight_from_noise`) is estimated in float32 here, in float64 by `fit_batch`.
   """
-  config = resolve_config(config)
+  config = resolve_engine(config)
   kernel_size = _kernel_size(kernel_size)
   active_step = make_active_step(config, kernel_size)
   outputs_of = make_outputs(config, kernel_size)
@@ -80,7 +81,7 @@ def solve(key: Array, y: Array, kernel_size: int,
   Pure and traced once per config, kernel size and image shape: a jitted program (cached) that runs
   `config.num_steps` steps in one loop; under a caller's `jit` or `vmap` it becomes part of theirs.
   """
-  config = resolve_config(config)
+  config = resolve_engine(config)
   return _compiled_solve(program_config(config), _kernel_size(kernel_size))(key, y)
 
 
@@ -107,8 +108,6 @@ def _step_with(step: Callable[[TrainState, Array], TrainState], y: Array, _: Arr
 
 def _kernel_size(kernel_size: Any) -> int:
   """kernel_size as an int, or ValueError unless it is a positive odd integer."""
-  from selfdeblur_jax.api import validate_kernel_size  # noqa: PLC0415 (api builds on this module)
-
   return validate_kernel_size(kernel_size)
 
 

@@ -23,7 +23,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("physics", "models", "losses", "optim", "train")),  # the compute core
     ("method", ("restoration", "candidates", "evaluation")),  # non-blind deconvolution, candidates, scores
     ("configs", ("app_config", "configs")),  # the program's fields, the one split, the shipped configs
-    ("fit", ("validation", "results", "fitting")),  # checked arguments, a fit's results, fitting
+    ("fit", ("validation", "results", "fitting", "solver")),  # checked arguments, a fit's results, fitting,
+    # the pure solver
     ("photo", ("photo",)),  # whole photos: window, restoration, check, the photo pipeline
     ("program", ("problems", "runner", "outputs", "entries", "records", "checkpoint", "figures", "lock")),  # a run
     ("api", ("api", "")),  # the public face: api.py and the package's own __init__ ("")
