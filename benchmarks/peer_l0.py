@@ -58,9 +58,11 @@ PROGRAMS = ("estimate-kernel", "deconv")
 TIMEOUT_S = 600
 
 # This project's stored runs and the original's figures that stand beside L0 in the table.
+# Each with where and when it ran (RESULTS.md has the commands), since times compare only on one machine.
 OURS = {
-    "mini": {"plain": RESULTS / "levin_mini_plain", "robust": RESULTS / "levin_mini_robust_v8"},
-    "photos": {"plain": RESULTS / "photo_realistic"},
+    "mini": {"plain": (RESULTS / "levin_mini_plain", "Xeon, 2026-12-06, a shared CPU: time an upper bound"),
+             "robust": (RESULTS / "levin_mini_robust_v8", "EPYC 26, 2026-11-28")},
+    "photos": {"photo mode (photo:cpu)": (RESULTS / "photo_realistic", "Xeon, 2026-12-06, a shared CPU")},
 }
 SPEC_ORIGINAL_MINI_STEP_S = 0.097  # SPEC §6: the PyTorch original, this kind of CPU, mini profile
 SPEC_ORIGINAL_FULL_STEP_S = 1.1  # SPEC §6: the same at full size
@@ -245,23 +247,25 @@ def ours_rows(set_name: str) -> list[dict]:
              for ref in reference for seed in (1, 2)]
     rows.append(_row("PyTorch original (SPEC §6, seeds 0, 1)", pairs,
                      [1500 * SPEC_ORIGINAL_MINI_STEP_S], note="time: SPEC §6's 0.097 s/step × 1500"))
-    for mode, folder in OURS["mini"].items():
+    for mode, (folder, where) in OURS["mini"].items():
       records = _levin_rows(folder)
       if records:
         seeds = sorted({r["seed"] for r in records})
-        rows.append(_row(f"this project, {mode} (seeds {', '.join(map(str, seeds))})",
+        rows.append(_row(f"this project, {mode} (seed{'s' if len(seeds) > 1 else ''} "
+                         f"{', '.join(map(str, seeds))})",
                          [(r["SelfDeblur"], r["blurry"]) for r in records], [r["seconds"] for r in records],
-                         failures=sum(r.get("status", "ok") == "failed" for r in records)))
+                         failures=sum(r.get("status", "ok") == "failed" for r in records), note=where))
   elif set_name == "full":
     rows.append({"method": "PyTorch original (paper, Titan V)", "n": 32, "psnr": levin.PAPER_FULL["SelfDeblur"][0],
                  "ssim": levin.PAPER_FULL["SelfDeblur"][1], "below": None, "failures": None, "seconds": 224.0,
                  "note": f"the paper's Table 3; on this CPU about {SPEC_ORIGINAL_FULL_STEP_S} s/step × 5000"})
   elif set_name == "photos":
-    records = [json.loads(Path(p).read_text()) for p in sorted(glob.glob(str(OURS["photos"]["plain"] / "*.json")))]
-    if records:
-      rows.append(_row("this project, photo mode (photo:cpu)", [(r["restored"], r["blurry"]) for r in records],
-                       [r["seconds"] for r in records],
-                       note=f"{sum(r['status'] != 'deblurred' for r in records)} kept as not improved"))
+    for mode, (folder, where) in OURS["photos"].items():
+      records = [json.loads(Path(p).read_text()) for p in sorted(glob.glob(str(folder / "*.json")))]
+      if records:
+        rows.append(_row(f"this project, {mode}", [(r["restored"], r["blurry"]) for r in records],
+                         [r["seconds"] for r in records],
+                         note=f"{sum(r['status'] != 'deblurred' for r in records)} kept as not improved; {where}"))
   return rows
 
 
