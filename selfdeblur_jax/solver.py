@@ -53,7 +53,7 @@ def make_solver(config: Mapping[str, Any] | ml_collections.ConfigDict | None, ke
   (`loss.tv_weight_from_noise`) is estimated in float32 here, in float64 by `fit_batch`.
   """
   config = resolve_engine(config)
-  kernel_size = _kernel_size(kernel_size)
+  kernel_size = validate_kernel_size(kernel_size)
   active_step = make_active_step(config, kernel_size)
   outputs_of = make_outputs(config, kernel_size)
 
@@ -82,7 +82,7 @@ def solve(key: Array, y: Array, kernel_size: int,
   `config.num_steps` steps in one loop; under a caller's `jit` or `vmap` it becomes part of theirs.
   """
   config = resolve_engine(config)
-  return _compiled_solve(program_config(config), _kernel_size(kernel_size))(key, y)
+  return _compiled_solve(program_config(config), validate_kernel_size(kernel_size))(key, y)
 
 
 @functools.lru_cache(maxsize=16)
@@ -104,11 +104,6 @@ def _compiled_solve(config: ml_collections.FrozenConfigDict, kernel_size: int
 def _step_with(step: Callable[[TrainState, Array], TrainState], y: Array, _: Array,
                state: TrainState) -> TrainState:
   return step(state, y)
-
-
-def _kernel_size(kernel_size: Any) -> int:
-  """kernel_size as an int, or ValueError unless it is a positive odd integer."""
-  return validate_kernel_size(kernel_size)
 
 
 def _image_shape(y: Array, kernel_size: int) -> tuple[int, int]:
