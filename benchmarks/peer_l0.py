@@ -157,7 +157,7 @@ def tasks(set_name: str, data_dir: Path, inputs: Path, only: tuple[str, ...] = (
   """The set's images, as our own benchmarks load them."""
   if set_name in ("mini", "full"):
     names = levin.MINI_SUBSET if set_name == "mini" else levin.image_names("all")
-    crop = 128 if set_name == "mini" else 0
+    crop = int(levin.profile_config("mini").crop) if set_name == "mini" else 0  # SPEC §6: 128
     out = []
     for name in names:
       if only and name not in only:
