@@ -29,7 +29,9 @@ from selfdeblur_jax.app_config import engine_config, load_config_file
 from selfdeblur_jax.data import LEVIN_KERNEL_SIZES, center_crop, levin_true_kernel, read_image
 from selfdeblur_jax.evaluation import error_ratio, evaluate
 from selfdeblur_jax.io import write_bytes, write_json, write_npz
+from selfdeblur_jax.candidates.search import scaled_size
 from selfdeblur_jax.physics.kernel_centre import centre_kernel
+from selfdeblur_jax.physics.kernel_shape import kernel_extent
 from selfdeblur_jax.restoration import deconv_sparse
 from selfdeblur_jax.results import output_stage
 
@@ -38,7 +40,9 @@ MINI_SUBSET = ("im1_kernel1", "im2_kernel2", "im3_kernel3", "im4_kernel4", "im1_
 # SPEC §7: the other diagonal, a held-out set of 8 (same crops, sizes and schedule as §6).
 HOLDOUT = ("im2_kernel1", "im3_kernel2", "im4_kernel3", "im1_kernel4", "im2_kernel5", "im3_kernel6",
            "im4_kernel7", "im1_kernel8")
-VARIANTS = ("plain", "oversize", "noisy")  # SPEC §6 as is, kernel sizes ×1.5, noise σ = 0.01
+# SPEC §6 as is, kernel sizes ×1.5, noise σ = 0.01; issue #35: sizes ×0.75, and each size the true
+# blur's extent (physics/kernel_shape.kernel_extent, rounded up to odd: 13, 13, 9, 23, 9, 17, 19, 19).
+VARIANTS = ("plain", "oversize", "noisy", "undersize", "extent")
 # SPEC §6: the authors' PyTorch code on this CPU at the mini profile (PSNR, SSIM) for seeds 0 and 1.
 MINI_REFERENCE = {
     "im1_kernel1": ((26.02, 0.7176), (32.12, 0.9097), (27.92, 0.8272)),
@@ -86,8 +90,18 @@ def image_names(spec: str) -> tuple[str, ...]:
 
 def oversize(kernel_size: int) -> int:
   """SPEC §7: the kernel size × 1.5, rounded up to the next odd integer (17 -> 27, 13 -> 21)."""
-  size = int(np.ceil(1.5 * kernel_size))
-  return size if size % 2 else size + 1
+  return scaled_size(kernel_size, 1.5)
+
+
+def undersize(kernel_size: int) -> int:
+  """Issue #35: the kernel size × 0.75, rounded up to the next odd integer (17 -> 13, 27 -> 21)."""
+  return scaled_size(kernel_size, 0.75)
+
+
+def extent_size(data_dir: Path, kernel: int) -> int:
+  """Issue #35: the true kernel's extent (`kernel_extent`), rounded up to odd: the size a user who
+  measured the streak would give."""
+  return scaled_size(kernel_extent(levin_true_kernel(data_dir, kernel)), 1.0)
 
 
 def load_problem(name: str, data_dir: Path, crop: int, variant: str = "plain"
@@ -95,7 +109,8 @@ def load_problem(name: str, data_dir: Path, crop: int, variant: str = "plain"
   """(blurry y, sharp crop, kernel size) of one Levin image under a SPEC §6/§7 variant.
 
   'noisy' adds N(0, 0.01²) seeded by the image's index i in the §6 subset (its order), clips to
-  [0, 1] and rounds to 8 bit; 'oversize' asks for oversize(K).
+  [0, 1] and rounds to 8 bit; 'oversize' asks for oversize(K), 'undersize' for undersize(K),
+  'extent' for the true blur's extent (`extent_size`).
   """
   i, j = name.split("_")
   y = center_crop(read_image(data_dir / f"{name}_img.png"), crop)
@@ -103,6 +118,10 @@ def load_problem(name: str, data_dir: Path, crop: int, variant: str = "plain"
   size = LEVIN_KERNEL_SIZES[int(j.removeprefix("kernel"))]
   if variant == "oversize":
     size = oversize(size)
+  elif variant == "undersize":
+    size = undersize(size)
+  elif variant == "extent":
+    size = extent_size(data_dir, int(j.removeprefix("kernel")))
   elif variant == "noisy":
     if name not in MINI_SUBSET:
       raise ValueError(f"the noisy variant is defined on SPEC §6's subset only, not {name}")
@@ -333,7 +352,8 @@ def main() -> None:
                       help="'subset' (SPEC §6), 'holdout' (SPEC §7), 'all', or names, comma-separated")
   parser.add_argument("--seeds", default="0")
   parser.add_argument("--variant", choices=VARIANTS, default="plain",
-                      help="SPEC §7: 'oversize' (kernel sizes × 1.5), 'noisy' (σ = 0.01)")
+                      help="SPEC §7: 'oversize' (kernel sizes × 1.5), 'noisy' (σ = 0.01); issue #35: "
+                      "'undersize' (× 0.75), 'extent' (each size the true blur's extent)")
   parser.add_argument("--config_arg", default=None,
                       help="the config file's argument, e.g. 'robust' (configs/mini_levin.py:robust)")
   parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

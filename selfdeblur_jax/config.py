@@ -118,7 +118,10 @@ def get_default_config() -> ml_collections.ConfigDict:
   # A candidate of another size than the given one has its selector score (energy) multiplied by
   # 1 + size_handicap: the given size is trusted unless another size explains y clearly better.
   config.candidates.size_handicap = 0.0
-  config.candidates.halving_fractions = ()  # at each fraction of num_steps, keep the better half
+  config.candidates.halving_fractions = ()  # at each fraction of num_steps, keep the better part
+  # Of an image's candidates, 1/halving_rate still run after each stop (2: halving, 6 -> 3 -> 2 -> 1;
+  # 3: 6 -> 2 -> 1), rounded up, never fewer than one.
+  config.candidates.halving_rate = 2.0
   config.candidates.selector = "nonblind_energy_l1l2"  # see candidates/selection.py
   config.candidates.output = "network"  # the winner's x: "network" (G_x) or "nonblind" (deconv. of y)
   config.candidates.nonblind_weight = 0.003  # prior weight of the non-blind deconvolution
@@ -299,6 +302,9 @@ def _check_candidates(config: ml_collections.ConfigDict) -> None:
       steps and (steps[0] <= 0 or steps[-1] >= int(config.num_steps))):
     raise ValueError(f"candidates.halving_fractions must increase strictly within (0, 1) and fall on "
                      f"distinct steps, got {tuple(c.halving_fractions)}")
+  rate = c.halving_rate
+  if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 1 < rate < math.inf:
+    raise ValueError(f"candidates.halving_rate must be a finite number > 1, got {rate!r}")
   if c.selector not in SELECTOR_NAMES:
     raise ValueError(f"candidates.selector must be one of {sorted(SELECTOR_NAMES)}, got {c.selector!r}")
   if c.output not in ("network", "nonblind"):

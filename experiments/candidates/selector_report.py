@@ -87,7 +87,7 @@ def truth(runs: list[dict], pool: Path, variant: str, data_dir: Path, crop: int)
 
 
 def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int], weight: float,
-             size_handicap: float, config: ml_collections.ConfigDict):
+             size_handicap: float, config: ml_collections.ConfigDict, rate: float = 2.0):
   """The pick of `selector` among `cands`, with early stopping at the `halving` steps (from snapshots);
   a candidate of another size than the one asked (size factor ≠ 1) has its score's handicap
   1 + `size_handicap`, as in the robust mode. As in the search, the fit gate applies only at stops
@@ -96,7 +96,7 @@ def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int]
   alive = list(range(len(cands)))
   total = len(cands)
   for stage, step in enumerate(halving):
-    keep = halving_keep(total, stage)
+    keep = halving_keep(total, stage, rate)
     if len(alive) <= keep:
       continue
     j = cands[0]["steps"].index(step)
@@ -129,6 +129,8 @@ def main() -> None:
   parser.add_argument("--size_handicap", type=float, default=0.0,
                       help="score handicap of candidates whose size factor is not 1 (candidates.size_handicap)")
   parser.add_argument("--halving", default="", help="early-stopping steps to simulate, e.g. 300,600")
+  parser.add_argument("--rate", type=float, default=2.0,
+                      help="keep 1/rate of the candidates at each stop (candidates.halving_rate)")
   parser.add_argument("--output", choices=("network", "nonblind", "nonblind_centred"), default="network",
                       help="the picks' image: G_x's, y deconvolved with the kernel, or with the kernel centred "
                       "(the robust mode since candidates.centre_kernel)")
@@ -179,7 +181,8 @@ def main() -> None:
       elif selector == "first":
         pick = 0
       else:
-        pick = simulate(cands, selector, y_cache[image], halving, NONBLIND_WEIGHT, args.size_handicap, mini)
+        pick = simulate(cands, selector, y_cache[image], halving, NONBLIND_WEIGHT, args.size_handicap, mini,
+                        args.rate)
       rows.append((image, seed, psnr[pick], max(psnr), scores[image]["blurry"][0],
                    cands[pick]["path"].name))
     picks[selector] = rows

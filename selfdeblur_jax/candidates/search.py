@@ -3,10 +3,10 @@
 Every image expands into candidates (`plan_candidates`): for each candidate kernel size, its restarts
 (`problem_key(seed, r)`, r = 0..n−1; n = `candidates.restarts`, or that size's `size_restarts`).
 Candidates are problems like any other: those of equal image shape and kernel support share one XLA
-program, whatever image they belong to, and each one's result depends only on
-its own image, size and key (tests/test_candidates.py). Training runs in stages: at each of
-`candidates.halving_fractions` of the run every image keeps the better half of its running candidates by the
-no-reference selector and the others stop (`TrainState.active`), so R restarts cost less than R runs.
+program, whatever image they belong to, and each one's result depends only on its own image, size and
+key (tests/test_candidates.py). Training runs in stages: at each of `candidates.halving_fractions` of
+the run every image keeps the better half (1/`candidates.halving_rate`) of its running candidates by
+the no-reference selector and the others stop (`TrainState.active`), so R restarts cost less than R runs.
 At the end the selector picks, per image, one of the candidates that ran to the end.
 """
 
@@ -30,9 +30,10 @@ from selfdeblur_jax.train import Problem, TrainState, compiled_outputs, init_bat
 GroupCallback = Callable[[int, int, TrainState], None]  # (group index, step, that group's states)
 
 
-def halving_keep(total: int, stage: int) -> int:
-  """Successive halving: of `total` candidates, how many still run after stage `stage` (0-based)."""
-  return max(1, math.ceil(total / 2 ** (stage + 1)))
+def halving_keep(total: int, stage: int, rate: float = 2.0) -> int:
+  """Successive halving: of `total` candidates, how many still run after stage `stage` (0-based),
+  keeping 1/`rate` of them at each stage (2: halving; 3: 6 -> 2 -> 1)."""
+  return max(1, math.ceil(total / float(rate) ** (stage + 1) - 1e-9))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,7 +166,8 @@ class CandidateSearch:
 
   def keep_count(self, image: int, stage: int) -> int:
     """How many candidates of an image still run after halving stage `stage` (0-based)."""
-    return halving_keep(sum(spec.image == image for spec in self.specs), stage)
+    return halving_keep(sum(spec.image == image for spec in self.specs), stage,
+                        float(self.config.candidates.halving_rate))
 
   def planned_work(self) -> int:
     """Candidate·steps a whole run takes, early stopping included (progress bars, cost up front)."""

@@ -45,3 +45,13 @@ def main_path_mass(kernel: np.ndarray, threshold: float = 0.05) -> float:
 def is_scattered(kernel: np.ndarray) -> bool:
   """True if less than SCATTERED_BELOW of the kernel's mass lies on one connected path."""
   return main_path_mass(kernel) < SCATTERED_BELOW
+
+
+def kernel_extent(kernel: np.ndarray, threshold: float = 0.01) -> int:
+  """The blur's extent in pixels: the longer side of the box holding every entry ≥ threshold·peak
+  (what a user measures as the streak's length in a photo, without the support's margin)."""
+  k = np.asarray(kernel, np.float64)
+  if k.ndim != 2 or not np.all(np.isfinite(k)) or k.max() <= 0:
+    raise ValueError("kernel must be a finite 2-D array with a positive peak")
+  rows, cols = np.nonzero(k >= threshold * k.max())
+  return int(max(rows.max() - rows.min(), cols.max() - cols.min()) + 1)
