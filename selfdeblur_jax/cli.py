@@ -62,7 +62,7 @@ from selfdeblur_jax.io import WriteError
 from selfdeblur_jax.lock import workdir_lock
 from selfdeblur_jax.outputs import output_names
 from selfdeblur_jax.photo.pipeline import STATUS_NOT_IMPROVED
-from selfdeblur_jax.physics.kernel_shape import SCATTERED_BELOW
+from selfdeblur_jax.physics.kernel_shape import CRAMPED_ABOVE, SCATTERED_BELOW, roomier_size
 from selfdeblur_jax.problems import Item, Source, group_by_shape, load_sources, plan_sources
 from selfdeblur_jax.records import (
   RECORDS,
@@ -197,14 +197,20 @@ def _finished(sources: list[Source], engine: ml_collections.ConfigDict, config: 
 
 
 def _entry(item: Item, result: FitResult, written: dict[str, Any], runner: BatchRunner) -> dict[str, Any]:
-  """An image's summary entry (its record), with a warning line for a scattered kernel and a line for a
-  photo kept as it was."""
+  """An image's summary entry (its record), with a warning line for a scattered kernel or one that
+  fills its support, and a line for a photo kept as it was."""
   entry = summary_entry(item, result, written, runner.fingerprints[item.name], runner.index)
-  if entry["kernel_main_path_mass"] < SCATTERED_BELOW and written.get("status") != STATUS_NOT_IMPROVED:
+  kept = written.get("status") == STATUS_NOT_IMPROVED
+  if entry["kernel_main_path_mass"] < SCATTERED_BELOW and not kept:
     print(f"deblur: warning: {item.name}: the kernel is scattered (only "
           f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
           f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
           "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
+  elif entry["kernel_border_mass"] > CRAMPED_ABOVE and not kept:
+    size = entry["kernel_size"]
+    print(f"deblur: warning: {item.name}: the kernel fills its {size}×{size} support "
+          f"({entry['kernel_border_mass']:.0%} of its mass on the outer ring), so the blur may be larger: "
+          f"try kernel_size {roomier_size(size)} for this image", file=sys.stderr)
   if written.get("status") == STATUS_NOT_IMPROVED:
     print(f"deblur: {item.name}: not improved, so the input is kept as {item.name}_x.png: "
           f"{written['reason']}", file=sys.stderr)

@@ -10,9 +10,10 @@ from selfdeblur_jax import fit_batch, fit_selfdeblur
 from selfdeblur_jax.candidates import SELECTORS, CandidateSearch, CandidateSpec, candidate_sizes, score_candidates
 from selfdeblur_jax.candidates import search as search_module
 from selfdeblur_jax.candidates.search import candidate_plan, plan_candidates
-from selfdeblur_jax.candidates.selection import border_mass, gradient_l1l2, kernel_distance
+from selfdeblur_jax.candidates.selection import gradient_l1l2, kernel_distance
 from selfdeblur_jax.config import final_data_term_at, resolve_config
 from selfdeblur_jax.physics import motion_kernel
+from selfdeblur_jax.physics.kernel_shape import border_mass
 from selfdeblur_jax.physics.blur import blur_np
 from selfdeblur_jax.train import compiled_runner, program_config
 
@@ -257,6 +258,8 @@ def test_energy_l1l2_breaks_near_ties_of_the_energy_by_l1l2_and_keeps_energy_ord
     ({"halving_fractions": (0.6, 0.3)}, "halving_fractions"),
     ({"halving_fractions": (1.0,)}, "halving_fractions"),
     ({"halving_fractions": (0.5, 0.51)}, "halving_fractions"),  # both on step 6
+    ({"halving_rate": 1.0}, "halving_rate"),  # keeps every candidate: no stop would stop any
+    ({"halving_rate": float("inf")}, "halving_rate"),
     ({"selector": "psnr"}, "selector"),
     ({"output": "best"}, "output"),
 ])
@@ -279,7 +282,7 @@ def test_candidate_sizes_scale_the_given_size_and_stay_odd(given, factors, margi
 
 
 @pytest.mark.parametrize("given,factors,counts,plan", [
-    (19, (1.0, 2 / 3, 4 / 9), (2, 1, 1), [(19, 2), (13, 1), (9, 1)]),  # the robust mode's ladder
+    (19, (1.0, 2 / 3, 4 / 9), (2, 1, 1), [(19, 2), (13, 1), (9, 1)]),  # a ladder below the given size
     (29, (1.0, 2 / 3, 4 / 9), (2, 1, 1), [(29, 2), (21, 1), (13, 1)]),
     (5, (1.0, 2 / 3, 4 / 9), (1, 3, 1), [(5, 3), (3, 1)]),  # 5 twice: the larger count
     (19, (1.0, 2 / 3), (), [(19, 2), (13, 2)]),  # (): `restarts` (2 here) for every size

@@ -29,9 +29,9 @@ from benchmarks.common import LEVIN_DATA, RESULTS
 from benchmarks.levin import NONBLIND_WEIGHT, load_problem, profile_config
 from experiments.candidates.selector_report import load_runs, truth
 
-from selfdeblur_jax.candidates.selection import _crop, border_mass, gradient_l1l2, nonblind_latents
+from selfdeblur_jax.candidates.selection import _crop, gradient_l1l2, nonblind_latents
 from selfdeblur_jax.io import write_bytes
-from selfdeblur_jax.physics.kernel_shape import main_path_mass
+from selfdeblur_jax.physics.kernel_shape import border_mass, main_path_mass
 
 SIGNALS = ("l1l2_vs_y", "main_path_mass", "border_mass")
 

@@ -47,6 +47,7 @@ import numpy as np
 
 from selfdeblur_jax.restoration import DERIVATIVE_WEIGHTS, deconv_sparse_latent, derivatives
 from selfdeblur_jax.physics.blur import blur_np
+from selfdeblur_jax.physics.kernel_shape import border_mass
 
 Scorer = Callable[..., np.ndarray]
 
@@ -88,13 +89,6 @@ def kernel_distance(a: np.ndarray, b: np.ndarray) -> float:
   # Circular cross-correlation on a grid large enough that no two shifts wrap onto each other.
   corr = np.fft.irfft2(np.fft.rfft2(a, shape) * np.conj(np.fft.rfft2(b, shape)), shape)
   return float(1.0 - corr.max() / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
-
-
-def border_mass(kernel: np.ndarray, width: int = 1) -> float:
-  """Fraction of a kernel's mass within `width` pixels of its support's edge."""
-  k = np.asarray(kernel, np.float64)
-  inner = k[width:-width, width:-width].sum() if min(k.shape) > 2 * width else 0.0
-  return float((k.sum() - inner) / max(k.sum(), 1e-12))
 
 
 def _loss(y, xs, kernels, losses, weight, handicaps):

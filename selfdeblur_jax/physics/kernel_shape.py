@@ -1,4 +1,5 @@
-"""How much a kernel looks like a camera-shake blur: the share of its mass on one connected path.
+"""How much a kernel looks like a camera-shake blur: the share of its mass on one connected path,
+whether it has room in its support, and the blur's extent.
 
 A motion-blur kernel is the path the camera took: one connected curve. An estimate that has failed
 is often scattered dots over the whole support. The 8 true Levin kernels keep 0.49 to 0.99 of their
@@ -55,3 +56,27 @@ def kernel_extent(kernel: np.ndarray, threshold: float = 0.01) -> int:
     raise ValueError("kernel must be a finite 2-D array with a positive peak")
   rows, cols = np.nonzero(k >= threshold * k.max())
   return int(max(rows.max() - rows.min(), cols.max() - cols.min()) + 1)
+
+
+def border_mass(kernel: np.ndarray, width: int = 1) -> float:
+  """Fraction of a kernel's mass within `width` pixels of its support's edge."""
+  k = np.asarray(kernel, np.float64)
+  inner = k[width:-width, width:-width].sum() if min(k.shape) > 2 * width else 0.0
+  return float((k.sum() - inner) / max(k.sum(), 1e-12))
+
+
+# A kernel with more of its mass than this on its support's outer ring is cramped: the blur may be
+# larger than the support. True Levin kernels in their own supports hold none there; cut to the box of
+# their extent (the size a user measures), 1 % to 25 % (benchmarks/RESULTS.md, "Kernel size").
+CRAMPED_ABOVE = 0.05
+
+
+def is_cramped(kernel: np.ndarray) -> bool:
+  """True if more than CRAMPED_ABOVE of the kernel's mass lies on its support's outer ring."""
+  return border_mass(kernel) > CRAMPED_ABOVE
+
+
+def roomier_size(kernel_size: int) -> int:
+  """The size to try when a kernel is cramped: ⌈4K/3⌉, rounded up to odd (the robust mode's upper rung)."""
+  size = -(-4 * int(kernel_size) // 3)
+  return size + 1 - size % 2
