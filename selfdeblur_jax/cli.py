@@ -89,6 +89,11 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", 0, "This process's index in [0,
 _COORDINATOR = flags.DEFINE_string("coordinator", "", "host:port of process 0, with --num_processes > 1.")
 
 
+def _say(line: str, file) -> None:
+  """One line of its own, also while the progress bar is drawn (which would otherwise run into it)."""
+  tqdm.write(line, file=file)
+
+
 def _fail(message: str, status: int) -> None:
   print(f"deblur: error: {message}", file=sys.stderr)
   sys.exit(status)
@@ -202,17 +207,17 @@ def _entry(item: Item, result: FitResult, written: dict[str, Any], runner: Batch
   entry = summary_entry(item, result, written, runner.fingerprints[item.name], runner.index)
   kept = written.get("status") == STATUS_NOT_IMPROVED
   if entry["kernel_main_path_mass"] < SCATTERED_BELOW and not kept:
-    print(f"deblur: warning: {item.name}: the kernel is scattered (only "
+    _say(f"deblur: warning: {item.name}: the kernel is scattered (only "
           f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
           f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
           "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
   elif entry["kernel_border_mass"] > CRAMPED_ABOVE and not kept:
     size = entry["kernel_size"]
-    print(f"deblur: warning: {item.name}: the kernel fills its {size}×{size} support "
+    _say(f"deblur: warning: {item.name}: the kernel fills its {size}×{size} support "
           f"({entry['kernel_border_mass']:.0%} of its mass on the outer ring), so the blur may be larger: "
           f"try kernel_size {roomier_size(size)} for this image", file=sys.stderr)
   if written.get("status") == STATUS_NOT_IMPROVED:
-    print(f"deblur: {item.name}: not improved, so the input is kept as {item.name}_x.png: "
+    _say(f"deblur: {item.name}: not improved, so the input is kept as {item.name}_x.png: "
           f"{written['reason']}", file=sys.stderr)
   return entry
 
@@ -227,7 +232,7 @@ def _record_batch(runner: BatchRunner, batch: list[Item], record: dict[str, Any]
       steps = result.candidates[result.chosen].steps
       message = (f"{item.source}: the loss became non-finite at step {steps} in every candidate; "
                  "nothing written (check the learning rates and the input)")
-      print(f"deblur: error: {message}", file=sys.stderr)
+      _say(f"deblur: error: {message}", file=sys.stderr)
       errors.append(message)
       continue
     write_record(workdir, item.name, _entry(item, result, written, runner))
@@ -317,7 +322,7 @@ def _run_batches(batches: list[tuple[int, list[Item]]], runners: list[BatchRunne
         raise
       except Exception as error:  # one batch failing must not lose the others
         message = f"batch {index} ({', '.join(i.name for i in batch)}) failed: {error}"
-        print(f"deblur: error: {message}", file=sys.stderr)
+        _say(f"deblur: error: {message}", file=sys.stderr)
         errors.append(message)
         status = 1
         continue
