@@ -33,6 +33,7 @@ from selfdeblur_jax.candidates.selection import SELECTORS, score_candidates
 from selfdeblur_jax.config import final_data_term_at
 from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.io import write_bytes, write_json
+from selfdeblur_jax.physics.kernel_shape import is_cramped
 from selfdeblur_jax.physics.kernel_centre import centre_kernel, pad_kernel
 from selfdeblur_jax.restoration import deconv_sparse
 
@@ -86,8 +87,16 @@ def truth(runs: list[dict], pool: Path, variant: str, data_dir: Path, crop: int)
   return cache
 
 
+def room_first(scores: np.ndarray, kernels: list[np.ndarray]) -> np.ndarray:
+  """Scores with every cramped kernel (`physics.kernel_shape.is_cramped`) ranked after those with
+  room, unless all are cramped (issue #35's "a kernel cramped by its support below one with room")."""
+  cramped = np.asarray([is_cramped(k) for k in kernels])
+  return scores + 10.0 * (cramped & ~cramped.all())
+
+
 def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int], weight: float,
-             size_handicap: float, config: ml_collections.ConfigDict, rate: float = 2.0):
+             size_handicap: float, config: ml_collections.ConfigDict, rate: float = 2.0,
+             cramped_last: bool = False):
   """The pick of `selector` among `cands`, with early stopping at the `halving` steps (from snapshots);
   a candidate of another size than the one asked (size factor ≠ 1) has its score's handicap
   1 + `size_handicap`, as in the robust mode. As in the search, the fit gate applies only at stops
@@ -105,12 +114,16 @@ def simulate(cands: list[dict], selector: str, y: np.ndarray, halving: list[int]
                               [float(cands[i]["loss"][step - 1]) for i in alive], weight,
                               [factor[i] for i in alive],
                               fit_gate=final_data_term_at(config, step))
+    if cramped_last:
+      scores = room_first(scores, [cands[i]["k"][j] for i in alive])
     alive = [alive[i] for i in np.argsort(scores, kind="stable")[:keep]]
   if len(alive) == 1:
     return alive[0]
   scores = score_candidates(selector, y, [cands[i]["x"][-1] for i in alive],
                             [cands[i]["k"][-1] for i in alive],
                             [float(cands[i]["loss"][-1]) for i in alive], weight, [factor[i] for i in alive])
+  if cramped_last:
+    scores = room_first(scores, [cands[i]["k"][-1] for i in alive])
   return alive[int(np.argmin(scores))]
 
 
@@ -131,6 +144,8 @@ def main() -> None:
   parser.add_argument("--halving", default="", help="early-stopping steps to simulate, e.g. 300,600")
   parser.add_argument("--rate", type=float, default=2.0,
                       help="keep 1/rate of the candidates at each stop (candidates.halving_rate)")
+  parser.add_argument("--cramped_last", action="store_true",
+                      help="rank candidates whose kernel is cramped (mass on its support's edge) after the others")
   parser.add_argument("--output", choices=("network", "nonblind", "nonblind_centred"), default="network",
                       help="the picks' image: G_x's, y deconvolved with the kernel, or with the kernel centred "
                       "(the robust mode since candidates.centre_kernel)")
@@ -164,7 +179,8 @@ def main() -> None:
   described = (f"restarts per size {per_size}" if per_size else f"restarts {sorted(restarts)}")
   lines = [f"Selectors on the pool {args.pool.name}/{args.variant}: margins {sorted(margins)}, {described}, "
            f"size factors {sorted(factors, reverse=True)} (handicap {args.size_handicap:g}), "
-           f"early stopping at {halving or 'none'}, output {args.output}; "
+           f"early stopping at {halving or 'none'} keeping 1/{args.rate:g} each time, "
+           f"{'cramped kernels last, ' if args.cramped_last else ''}output {args.output}; "
            f"{len(sets)} sets (image × base seed) of {expected} candidates", "",
            "| selector | picks best | within 0.5 dB | worst loss dB | mean PSNR | below blurry |",
            "|---|---|---|---|---|---|"]
@@ -182,7 +198,7 @@ def main() -> None:
         pick = 0
       else:
         pick = simulate(cands, selector, y_cache[image], halving, NONBLIND_WEIGHT, args.size_handicap, mini,
-                        args.rate)
+                        args.rate, args.cramped_last)
       rows.append((image, seed, psnr[pick], max(psnr), scores[image]["blurry"][0],
                    cands[pick]["path"].name))
     picks[selector] = rows
