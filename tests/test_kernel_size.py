@@ -12,7 +12,7 @@ from conftest import LEVIN, grey_photo
 from scipy import signal
 from test_cli import TINY_FLAGS, deblur
 
-from selfdeblur_jax.candidates.presets import robust
+from selfdeblur_jax.candidates.presets import robust, robust_wide
 from selfdeblur_jax.candidates.search import CandidateSearch, candidate_plan, halving_keep, plan_candidates
 from selfdeblur_jax.config import get_default_config
 from selfdeblur_jax.physics.kernel_shape import (CRAMPED_ABOVE, border_mass, is_cramped, kernel_extent,
@@ -56,13 +56,16 @@ def test_levin_kernels_have_room_in_their_supports_and_fill_the_box_of_their_ext
   assert [e + 1 - e % 2 for e in extents] == [13, 13, 9, 23, 9, 17, 19, 19]  # the issue's sizes
 
 
-def test_the_robust_ladder_holds_sizes_above_and_below_the_given_one_at_the_same_compute():
-  config = robust(get_default_config())
-  config.num_steps = 1500
-  assert candidate_plan(23, config) == [(23, 2), (31, 1), (17, 2), (11, 1)]
-  search = CandidateSearch([np.zeros((64, 64), np.float32)], plan_candidates([23], [0], config), config)
-  assert [search.keep_count(0, stage) for stage in (0, 1)] == [2, 1]  # 6 → 2 → 1
-  assert search.planned_work() == 2.4 * 1500  # as v8's 5 → 3 → 2 → 1 at 20/40/60 %
+def test_the_wide_ladder_holds_sizes_above_and_below_the_given_one_at_the_robust_mode_s_compute():
+  planned = {}
+  for preset in (robust, robust_wide):
+    config = preset(get_default_config())
+    config.num_steps = 1500
+    search = CandidateSearch([np.zeros((64, 64), np.float32)], plan_candidates([23], [0], config), config)
+    planned[preset.__name__] = (candidate_plan(23, config), search.planned_work())
+  assert planned["robust"][0] == [(23, 2), (17, 2), (11, 1)]  # only down from the given size
+  assert planned["robust_wide"][0] == [(23, 2), (31, 1), (17, 2), (11, 1)]
+  assert planned["robust"][1] == planned["robust_wide"][1] == 2.4 * 1500  # 5 → 3 → 2 → 1 and 6 → 2 → 1
 
 
 @pytest.mark.parametrize("total,rate,kept", [(5, 2, [3, 2, 1]), (6, 2, [3, 2, 1]), (6, 3, [2, 1, 1]),
