@@ -28,23 +28,10 @@ def problems():
   return rng.uniform(size=(len(SEEDS), 12, 12)).astype(np.float32)
 
 
-@pytest.fixture(scope="module")
-def solved(problems):
-  """jax.jit(jax.vmap(solve)) on 3 problems, the number of times its Python ran, and the function."""
-  traces = []
-
-  def counted(key, y):
-    traces.append(1)  # the test's own side effect: runs once per trace
-    return solve(key, y, K, CONFIG)
-
-  run = jax.jit(jax.vmap(counted))
-  keys = jnp.stack([jax.random.PRNGKey(s) for s in SEEDS])
-  return run(keys, jnp.asarray(problems)), traces, run
-
-
-def test_jit_vmap_solve_equals_fit_batch_bit_for_bit(problems, solved):
+def test_jit_vmap_solve_equals_fit_batch_bit_for_bit(problems):
   """Tolerance 0: the same steps, in the same batched program shape."""
-  (x, k, history), _, _ = solved
+  run = jax.jit(jax.vmap(lambda key, y: solve(key, y, K, CONFIG)))
+  x, k, history = run(jnp.stack([jax.random.PRNGKey(s) for s in SEEDS]), jnp.asarray(problems))
   results = fit_batch(list(problems), K, config=CONFIG, seeds=list(SEEDS))
   for b, result in enumerate(results):
     np.testing.assert_array_equal(np.asarray(x[b]), result.x)
@@ -53,10 +40,18 @@ def test_jit_vmap_solve_equals_fit_batch_bit_for_bit(problems, solved):
   assert x.shape == (3, 12, 12) and k.shape == (3, K, K) and history.shape == (3, 6)
 
 
-def test_solve_traces_once(problems, solved):
+def test_solve_traces_once(problems):
   """New keys and images of the same shape reuse the program: one trace, one compilation. The steps
-  run in a loop whose body is traced once: the program does not grow with num_steps."""
-  (_, _, history), traces, run = solved
+  run in a loop whose body is traced once: the program does not grow with num_steps. (Both calls
+  are in this test: between tests, conftest may drop the compiled programs to spare memory maps.)"""
+  traces = []
+
+  def counted(key, y):
+    traces.append(1)
+    return solve(key, y, K, CONFIG)
+
+  run = jax.jit(jax.vmap(counted))
+  _, _, history = run(jnp.stack([jax.random.PRNGKey(s) for s in SEEDS]), jnp.asarray(problems))
   keys = jnp.stack([jax.random.PRNGKey(s + 10) for s in SEEDS])
   _, _, other = run(keys, jnp.asarray(problems[::-1]))
   assert len(traces) == 1 and run._cache_size() == 1
