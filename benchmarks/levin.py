@@ -29,9 +29,8 @@ from selfdeblur_jax.app_config import engine_config, load_config_file
 from selfdeblur_jax.data import LEVIN_KERNEL_SIZES, center_crop, levin_true_kernel, read_image
 from selfdeblur_jax.evaluation import error_ratio, evaluate
 from selfdeblur_jax.io import write_bytes, write_json, write_npz
-from selfdeblur_jax.candidates.search import scaled_size
 from selfdeblur_jax.physics.kernel_centre import centre_kernel
-from selfdeblur_jax.physics.kernel_shape import kernel_extent
+from selfdeblur_jax.physics.kernel_shape import kernel_extent, scaled_size
 from selfdeblur_jax.restoration import deconv_sparse
 from selfdeblur_jax.results import output_stage
 

@@ -208,17 +208,17 @@ def _entry(item: Item, result: FitResult, written: dict[str, Any], runner: Batch
   kept = written.get("status") == STATUS_NOT_IMPROVED
   if entry["kernel_main_path_mass"] < SCATTERED_BELOW and not kept:
     _say(f"deblur: warning: {item.name}: the kernel is scattered (only "
-          f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
-          f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
-          "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
+         f"{entry['kernel_main_path_mass']:.0%} of its mass on one connected path; true motion "
+         f"kernels have more than {SCATTERED_BELOW:.0%}), so the result may be worse than the input: "
+         "try another kernel_size, seed, or the :robust mode", file=sys.stderr)
   elif entry["kernel_border_mass"] > CRAMPED_ABOVE and not kept:
     size = entry["kernel_size"]
     _say(f"deblur: warning: {item.name}: the kernel fills its {size}×{size} support "
-          f"({entry['kernel_border_mass']:.0%} of its mass on the outer ring), so the blur may be larger: "
-          f"try kernel_size {roomier_size(size)} for this image", file=sys.stderr)
+         f"({entry['kernel_border_mass']:.0%} of its mass on the outer ring), so the blur may be larger: "
+         f"try kernel_size {roomier_size(size)} for this image", file=sys.stderr)
   if written.get("status") == STATUS_NOT_IMPROVED:
     _say(f"deblur: {item.name}: not improved, so the input is kept as {item.name}_x.png: "
-          f"{written['reason']}", file=sys.stderr)
+         f"{written['reason']}", file=sys.stderr)
   return entry
 
 

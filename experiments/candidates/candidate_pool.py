@@ -33,7 +33,7 @@ from benchmarks.common import LEVIN_DATA, RESULTS, require_data
 from benchmarks.levin import VARIANTS, image_names, load_problem, profile_config
 
 from selfdeblur_jax.app_config import engine_config
-from selfdeblur_jax.candidates.search import scaled_size
+from selfdeblur_jax.physics.kernel_shape import scaled_size
 from selfdeblur_jax.config import resolve_config
 from selfdeblur_jax.io import write_bytes
 from selfdeblur_jax.physics.blur import crop_to_image

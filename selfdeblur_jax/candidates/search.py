@@ -24,6 +24,7 @@ import numpy as np
 from selfdeblur_jax.candidates.selection import score_candidates
 from selfdeblur_jax.config import final_data_term_at, halving_steps
 from selfdeblur_jax.physics.blur import crop_to_image, crop_to_kernel
+from selfdeblur_jax.physics.kernel_shape import scaled_size
 from selfdeblur_jax.sharding import num_shards, padded_size, shard_batch
 from selfdeblur_jax.train import Problem, TrainState, compiled_outputs, init_batch, program_config, train
 
@@ -64,12 +65,6 @@ class Outcome:
   steps: int  # steps taken (fewer than num_steps if it stopped early or failed)
   status: str  # "finished", "stopped" (early stopping) or "failed" (non-finite loss)
   score: float  # the selector's score when it was last compared (NaN if never)
-
-
-def scaled_size(kernel_size: int, factor: float) -> int:
-  """⌈factor·K⌉ rounded up to the next odd integer (K itself for factor 1)."""
-  size = math.ceil(float(factor) * int(kernel_size) - 1e-9)
-  return size + 1 - size % 2
 
 
 def size_restarts(config: ml_collections.ConfigDict) -> list[int]:

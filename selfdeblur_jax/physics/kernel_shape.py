@@ -11,6 +11,8 @@ estimate at a coarser scale kept 0.44, house's good one 0.47.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 SCATTERED_BELOW = 0.4  # below every true Levin kernel (0.49), above the full-scale failed photo kernels (≤ 0.28)
@@ -76,7 +78,12 @@ def is_cramped(kernel: np.ndarray) -> bool:
   return border_mass(kernel) > CRAMPED_ABOVE
 
 
-def roomier_size(kernel_size: int) -> int:
-  """The size to try when a kernel is cramped: ⌈4K/3⌉, rounded up to odd (the robust mode's upper rung)."""
-  size = -(-4 * int(kernel_size) // 3)
+def scaled_size(kernel_size: int, factor: float) -> int:
+  """⌈factor·K⌉ rounded up to the next odd integer (K itself for factor 1 and an odd K)."""
+  size = math.ceil(float(factor) * int(kernel_size) - 1e-9)
   return size + 1 - size % 2
+
+
+def roomier_size(kernel_size: int) -> int:
+  """The size to try when a kernel is cramped: ⌈4K/3⌉, rounded up to odd (`robust_wide`'s upper rung)."""
+  return scaled_size(kernel_size, 4 / 3)
