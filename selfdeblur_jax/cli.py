@@ -214,7 +214,7 @@ def _entry(item: Item, result: FitResult, written: dict[str, Any], runner: Batch
   elif entry["kernel_border_mass"] > CRAMPED_ABOVE and not kept:
     size = entry["kernel_size"]
     _say(f"deblur: warning: {item.name}: the kernel fills its {size}×{size} support "
-         f"({entry['kernel_border_mass']:.0%} of its mass on the outer ring), so the blur may be larger: "
+         f"({entry['kernel_border_mass']:.0%} of its path on the outer ring), so the blur may be larger: "
          f"try kernel_size {roomier_size(size)} for this image", file=sys.stderr)
   if written.get("status") == STATUS_NOT_IMPROVED:
     _say(f"deblur: {item.name}: not improved, so the input is kept as {item.name}_x.png: "

@@ -10,7 +10,7 @@ import numpy as np
 from selfdeblur_jax.evaluation import evaluate
 from selfdeblur_jax.outputs import output_names
 from selfdeblur_jax.photo.scale import photo_kernel_size
-from selfdeblur_jax.physics.kernel_shape import border_mass, main_path_mass
+from selfdeblur_jax.physics.kernel_shape import main_path_mass, path_border_mass
 from selfdeblur_jax.problems import Item
 from selfdeblur_jax.results import FitResult
 
@@ -35,7 +35,7 @@ def summary_entry(item: Item, result: FitResult, written: dict[str, Any], finger
     entry["estimate_scale"] = item.estimate_scale
     entry["estimate_kernel_size"] = result.kernel_size
   entry["kernel_main_path_mass"] = main_path_mass(result.kernel)
-  entry["kernel_border_mass"] = border_mass(result.kernel)
+  entry["kernel_border_mass"] = path_border_mass(result.kernel)
   if item.sharp is not None:  # synthetic: score against the sharp crop, Levin-style alignment
     border = max(item.y.shape) // 10
     entry["psnr_blurry"] = float(evaluate(item.y, item.sharp, 5, border).psnr)
