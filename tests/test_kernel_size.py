@@ -16,7 +16,7 @@ from selfdeblur_jax.candidates.presets import robust, robust_wide
 from selfdeblur_jax.candidates.search import CandidateSearch, candidate_plan, halving_keep, plan_candidates
 from selfdeblur_jax.config import get_default_config
 from selfdeblur_jax.physics.kernel_shape import (CRAMPED_ABOVE, border_mass, is_cramped, kernel_extent,
-                                                 path_border_mass, roomier_size)
+                                                 path_border_mass, roomier_size, scaled_size)
 
 
 def diagonal(size: int) -> np.ndarray:
@@ -55,7 +55,7 @@ def test_levin_kernels_have_room_in_their_supports_and_fill_the_box_of_their_ext
     extents.append(kernel_extent(k))
     box = k[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     assert border_mass(box) > 0  # cut to its extent, the blur reaches the edge
-  assert [e + 1 - e % 2 for e in extents] == [13, 13, 9, 23, 9, 17, 19, 19]  # the sizes
+  assert [scaled_size(e, 1.0) for e in extents] == [13, 13, 9, 23, 9, 17, 19, 19]  # the sizes
 
 
 def test_the_wide_ladder_holds_sizes_above_and_below_the_given_one_at_the_robust_mode_s_compute():

@@ -12,6 +12,7 @@ of its whole mass (`border_mass`, which a diffuse floor inflates).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -24,8 +25,6 @@ def main() -> None:
   parser.add_argument("--pool", default=str(RESULTS / "pool_mini" / "plain"))
   parser.add_argument("--threshold", type=float, default=CRAMPED_ABOVE)
   args = parser.parse_args()
-  from pathlib import Path
-
   groups: dict[str, list[tuple[float, float]]] = {"authors' size (room)": [], "smaller (cramped)": []}
   for path in sorted(Path(args.pool).glob("*/*.npz")):
     d = np.load(path)
